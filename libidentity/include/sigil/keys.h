@@ -4,6 +4,7 @@
 #ifndef SIGIL_KEYS_H_
 #define SIGIL_KEYS_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,7 @@ class PublicKey {
   bool Equals(const PublicKey& other) const;
 
  private:
+  friend class PrivateKey;
   PublicKey(std::shared_ptr<EVP_PKEY> pkey, KeyType type) : pkey_(std::move(pkey)), type_(type) {}
   std::shared_ptr<EVP_PKEY> pkey_;
   KeyType type_;
