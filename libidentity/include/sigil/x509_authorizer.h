@@ -43,7 +43,7 @@ Authorizer AuthorizeOneOf(std::vector<SpiffeId> ids);
 // Accepts every ID in trust domain `td` (its own trust-domain ID included).
 Authorizer AuthorizeMemberOf(TrustDomain td);
 // Accepts the IDs for which `predicate` returns true. `description` completes the refusal
-// message: "spiffe://a/x is not authorized: <description>".
+// message: "spiffe://a/x is not authorized: <description>". A null `predicate` accepts nothing.
 Authorizer AuthorizeIf(std::function<bool(const SpiffeId&)> predicate,
                        std::string description = "rejected by predicate");
 

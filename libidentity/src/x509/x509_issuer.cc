@@ -1,0 +1,594 @@
+#include "sigil/x509_issuer.h"
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "sigil/ossl.h"
+#include "sigil/status.h"
+#include "spki.h"
+#include "x509_facts.h"
+
+namespace sigil {
+namespace {
+
+using x509_internal::CertFacts;
+using x509_internal::KeyIdentifier;
+using x509_internal::ReadCertFacts;
+using x509_internal::SetSpki;
+using x509_internal::SpkiFromDer;
+using x509_internal::SpkiFromPublicKey;
+using x509_internal::SpkiParts;
+
+using EvpMdPtr = std::unique_ptr<EVP_MD, OsslFree<&EVP_MD_free>>;
+using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, OsslFree<&BASIC_CONSTRAINTS_free>>;
+using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, OsslFree<&AUTHORITY_KEYID_free>>;
+using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, OsslFree<&ASN1_BIT_STRING_free>>;
+using ExtendedKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, OsslFree<&EXTENDED_KEY_USAGE_free>>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OsslFree<&GENERAL_NAME_free>>;
+
+constexpr size_t kSerialBytes = 16;
+constexpr size_t kMaxNameEntries = 32;
+constexpr size_t kMaxNameValueLength = 1024;
+// keyUsage bit numbers (RFC 5280 section 4.2.1.3).
+constexpr int kDigitalSignatureBit = 0;
+constexpr int kKeyEnciphermentBit = 2;
+constexpr int kKeyAgreementBit = 4;
+constexpr int kKeyCertSignBit = 5;
+constexpr int kCrlSignBit = 6;
+// RFC 5280's upper bound for a commonName.
+constexpr size_t kMaxCommonNameLength = 64;
+
+// ---- parameter checks -------------------------------------------------------------------
+
+absl::Status ValidateTtl(absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl must be positive, got ", absl::FormatDuration(ttl)));
+  }
+  return absl::OkStatus();
+}
+
+bool IsLabelByte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+// A hostname or a "*."-prefixed wildcard: labels of 1-63 letters, digits and hyphens.
+absl::Status ValidateDnsName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxX509DnsNameLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DNS name must be 1 to ", kMaxX509DnsNameLength, " bytes, got ", name.size()));
+  }
+  std::string_view rest = name;
+  if (rest.substr(0, 2) == "*.") {
+    rest.remove_prefix(2);
+  }
+  size_t label_start = 0;
+  for (size_t i = 0; i <= rest.size(); ++i) {
+    if (i == rest.size() || rest[i] == '.') {
+      const size_t length = i - label_start;
+      if (length == 0 || length > 63) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("DNS name \"", AsAbsl(name), "\" has an empty or over-long label"));
+      }
+      label_start = i + 1;
+    } else if (!IsLabelByte(rest[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "DNS name \"", AsAbsl(name), "\" has a byte outside letters, digits, '-' and '.'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLeafParams(const X509SvidParams& params, const TrustDomain& ca_domain) {
+  const SpiffeId& id = params.spiffe_id;
+  if (id.str().size() > kMaxSpiffeIdLength) {  // ID-16
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SPIFFE ID is ", id.str().size(), " bytes, more than the limit of ", kMaxSpiffeIdLength));
+  }
+  if (id.IsTrustDomainId()) {  // X509-02
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SPIFFE ID ", id.str(), " has no path: a trust domain ID cannot be a leaf SVID"));
+  }
+  if (!id.MemberOf(ca_domain)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SPIFFE ID ", id.str(), " is not in the CA's trust domain ", ca_domain.name()));
+  }
+  if (params.dns_names.size() > kMaxX509DnsNames) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxX509DnsNames, " DNS names"));
+  }
+  for (const std::string& dns : params.dns_names) {
+    SIGIL_RETURN_IF_ERROR(ValidateDnsName(dns));
+  }
+  return ValidateTtl(params.ttl);
+}
+
+absl::Status ValidateCaParams(const X509CaParams& params) {
+  if (params.path_len.has_value() && *params.path_len < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path_len must not be negative, got ", *params.path_len));
+  }
+  return ValidateTtl(params.ttl);
+}
+
+// ---- names, serials and times ------------------------------------------------------------
+
+absl::Status AddNameEntries(X509_NAME* name, const std::vector<X509NameEntry>& entries) {
+  if (entries.size() > kMaxNameEntries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject has more than ", kMaxNameEntries, " attributes"));
+  }
+  for (const X509NameEntry& entry : entries) {
+    if (entry.value.size() > kMaxNameValueLength) {
+      return absl::InvalidArgumentError(absl::StrCat("subject attribute ", entry.attribute,
+                                                     " is longer than ", kMaxNameValueLength,
+                                                     " bytes"));
+    }
+    if (X509_NAME_add_entry_by_txt(name, entry.attribute.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(entry.value.data()),
+                                   static_cast<int>(entry.value.size()), -1, 0) != 1) {
+      return CryptoError(absl::StatusCode::kInvalidArgument,
+                         absl::StrCat("subject attribute ", entry.attribute,
+                                      " is unknown or its value breaks the attribute's rules"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool HasCommonName(const std::vector<X509NameEntry>& entries) {
+  for (const X509NameEntry& entry : entries) {
+    if (OBJ_txt2nid(entry.attribute.c_str()) == NID_commonName) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Sets a random positive serial. The first byte is kept in 0x40..0x7f: the DER INTEGER is then
+// always 16 bytes long (positive, no leading zero octet), 126 bits are random, and its hex form
+// has no leading zero, so it reads the same whichever hex convention a caller compares with.
+absl::StatusOr<std::string> SetRandomSerial(X509* cert) {
+  unsigned char serial[kSerialBytes];
+  if (RAND_bytes(serial, sizeof(serial)) != 1) {
+    return CryptoError("generating a serial number");
+  }
+  serial[0] = static_cast<unsigned char>((serial[0] & 0x3f) | 0x40);
+  if (ASN1_STRING_set(X509_get_serialNumber(cert), serial, sizeof(serial)) != 1) {
+    return CryptoError("setting the serial number");
+  }
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(serial), sizeof(serial)));
+}
+
+std::string SerialDecimal(X509* cert) {
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  char* dec = bn == nullptr ? nullptr : BN_bn2dec(bn.get());
+  if (dec == nullptr) {
+    ClearCryptoErrors();
+    return "0";
+  }
+  std::string out = dec;
+  OPENSSL_free(dec);
+  return out;
+}
+
+absl::Status SetValidity(X509* cert, absl::Time not_before, absl::Time not_after) {
+  if (ASN1_TIME_set(X509_getm_notBefore(cert), absl::ToTimeT(not_before)) == nullptr ||
+      ASN1_TIME_set(X509_getm_notAfter(cert), absl::ToTimeT(not_after)) == nullptr) {
+    return CryptoError("setting the validity period");
+  }
+  return absl::OkStatus();
+}
+
+// ---- extensions ---------------------------------------------------------------------------
+
+// Encodes `value` (an extension's C structure) into an extension object. Extensions are built
+// from structures, not from X509V3_EXT_conf strings, which go through OpenSSL's config parser.
+absl::StatusOr<X509ExtensionPtr> Extension(int nid, bool critical, void* value) {
+  X509ExtensionPtr ext(X509V3_EXT_i2d(nid, critical ? 1 : 0, value));
+  if (ext == nullptr) {
+    return CryptoError(absl::StrCat("encoding extension ", OBJ_nid2sn(nid)));
+  }
+  return ext;
+}
+
+absl::StatusOr<X509ExtensionPtr> BasicConstraints(bool ca, std::optional<int> path_len) {
+  BasicConstraintsPtr bc(BASIC_CONSTRAINTS_new());
+  if (bc == nullptr) {
+    return CryptoError("allocating basicConstraints");
+  }
+  bc->ca = ca ? 0xff : 0;
+  if (path_len.has_value()) {
+    bc->pathlen = ASN1_INTEGER_new();
+    if (bc->pathlen == nullptr || ASN1_INTEGER_set(bc->pathlen, *path_len) != 1) {
+      return CryptoError("setting pathLenConstraint");
+    }
+  }
+  return Extension(NID_basic_constraints, /*critical=*/true, bc.get());  // X509-04
+}
+
+absl::StatusOr<X509ExtensionPtr> KeyUsage(std::initializer_list<int> bits) {
+  Asn1BitStringPtr usage(ASN1_BIT_STRING_new());
+  if (usage == nullptr) {
+    return CryptoError("allocating keyUsage");
+  }
+  for (int bit : bits) {
+    if (ASN1_BIT_STRING_set_bit(usage.get(), bit, 1) != 1) {
+      return CryptoError("setting a keyUsage bit");
+    }
+  }
+  return Extension(NID_key_usage, /*critical=*/true, usage.get());  // X509-05
+}
+
+absl::StatusOr<X509ExtensionPtr> ServerAndClientAuth() {
+  ExtendedKeyUsagePtr eku(sk_ASN1_OBJECT_new_null());
+  if (eku == nullptr || sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_server_auth)) <= 0 ||
+      sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_client_auth)) <= 0) {
+    return CryptoError("building extKeyUsage");
+  }
+  return Extension(NID_ext_key_usage, /*critical=*/false, eku.get());  // X509-08
+}
+
+absl::StatusOr<Asn1OctetStringPtr> OctetString(std::string_view bytes) {
+  Asn1OctetStringPtr octets(ASN1_OCTET_STRING_new());
+  if (octets == nullptr ||
+      ASN1_OCTET_STRING_set(octets.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                            static_cast<int>(bytes.size())) != 1) {
+    return CryptoError("building an octet string");
+  }
+  return octets;
+}
+
+absl::StatusOr<X509ExtensionPtr> SubjectKeyId(std::string_view key_id) {
+  SIGIL_ASSIGN_OR_RETURN(Asn1OctetStringPtr octets, OctetString(key_id));
+  return Extension(NID_subject_key_identifier, /*critical=*/false, octets.get());
+}
+
+absl::StatusOr<X509ExtensionPtr> AuthorityKeyId(std::string_view key_id) {
+  AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
+  if (akid == nullptr) {
+    return CryptoError("allocating authorityKeyIdentifier");
+  }
+  SIGIL_ASSIGN_OR_RETURN(Asn1OctetStringPtr octets, OctetString(key_id));
+  akid->keyid = octets.release();
+  return Extension(NID_authority_key_identifier, /*critical=*/false, akid.get());
+}
+
+absl::Status AddName(GENERAL_NAMES* names, int type, std::string_view value) {
+  GeneralNamePtr name(GENERAL_NAME_new());
+  ASN1_IA5STRING* text = ASN1_IA5STRING_new();
+  if (name == nullptr || text == nullptr ||
+      ASN1_STRING_set(text, value.data(), static_cast<int>(value.size())) != 1) {
+    ASN1_IA5STRING_free(text);
+    return CryptoError("building a subjectAltName entry");
+  }
+  GENERAL_NAME_set0_value(name.get(), type, text);
+  if (sk_GENERAL_NAME_push(names, name.get()) <= 0) {
+    return CryptoError("building subjectAltName");
+  }
+  name.release();  // now owned by `names`
+  return absl::OkStatus();
+}
+
+absl::StatusOr<X509ExtensionPtr> SubjectAltName(std::string_view uri,
+                                                const std::vector<std::string>& dns_names,
+                                                bool critical) {
+  GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+  if (names == nullptr) {
+    return CryptoError("allocating subjectAltName");
+  }
+  SIGIL_RETURN_IF_ERROR(AddName(names.get(), GEN_URI, uri));
+  for (const std::string& dns : dns_names) {
+    SIGIL_RETURN_IF_ERROR(AddName(names.get(), GEN_DNS, dns));
+  }
+  return Extension(NID_subject_alt_name, critical, names.get());
+}
+
+absl::Status AddExtension(X509* cert, const X509_EXTENSION* ext) {
+  // X509_add_ext copies `ext`, so the issuer's prepared extensions stay untouched and shareable.
+  if (X509_add_ext(cert, const_cast<X509_EXTENSION*>(ext), -1) != 1) {
+    return CryptoError("adding an extension");
+  }
+  return absl::OkStatus();
+}
+
+// ---- assembling ---------------------------------------------------------------------------
+
+const char* DigestName(KeyType signer) {
+  switch (signer) {
+    case KeyType::kEcP384:
+      return "SHA384";
+    case KeyType::kEcP521:
+      return "SHA512";
+    default:
+      return "SHA256";
+  }
+}
+
+absl::StatusOr<EvpMdPtr> FetchDigest(KeyType signer) {
+  // An explicitly fetched digest spares OpenSSL 3.0 an implicit fetch on every signature.
+  EvpMdPtr md(EVP_MD_fetch(nullptr, DigestName(signer), nullptr));
+  if (md == nullptr) {
+    return CryptoError("fetching the signature digest");
+  }
+  return md;
+}
+
+struct Validity {
+  absl::Time not_before;
+  absl::Time not_after;
+};
+
+// A certificate with version, serial, validity and public key set; names and extensions follow.
+absl::StatusOr<X509Ptr> NewCertificate(const SpkiParts& spki, const Validity& validity,
+                                       std::string* serial_hex) {
+  X509Ptr cert(X509_new());
+  if (cert == nullptr || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+    return CryptoError("allocating a certificate");
+  }
+  SIGIL_ASSIGN_OR_RETURN(*serial_hex, SetRandomSerial(cert.get()));
+  SIGIL_RETURN_IF_ERROR(SetValidity(cert.get(), validity.not_before, validity.not_after));
+  SIGIL_RETURN_IF_ERROR(SetSpki(cert.get(), spki));
+  return cert;
+}
+
+absl::StatusOr<std::string> SignAndEncode(X509* cert, const PrivateKey& key, const EVP_MD* md) {
+  if (X509_sign(cert, key.get(), md) <= 0) {
+    return CryptoError("signing a certificate");
+  }
+  unsigned char* out = nullptr;
+  const int length = i2d_X509(cert, &out);
+  if (length <= 0) {
+    return CryptoError("encoding a certificate");
+  }
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(length));
+  OPENSSL_free(out);
+  return der;
+}
+
+absl::StatusOr<Validity> ClampedValidity(absl::Time now, absl::Duration ttl,
+                                         absl::Time ca_not_before, absl::Time ca_not_after) {
+  if (now < ca_not_before) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "signing CA is not valid until ", absl::FormatTime(ca_not_before, absl::UTCTimeZone())));
+  }
+  if (now >= ca_not_after) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "signing CA expired at ", absl::FormatTime(ca_not_after, absl::UTCTimeZone())));
+  }
+  // Whole seconds: ASN.1 times carry no fraction, and the recorded not_after must equal what
+  // a parser reads back.
+  const absl::Time not_before = absl::FromTimeT(absl::ToTimeT(now - kX509Backdate));
+  const absl::Time not_after = absl::FromTimeT(absl::ToTimeT(std::min(now + ttl, ca_not_after)));
+  return Validity{not_before, not_after};
+}
+
+absl::StatusOr<TrustDomain> CaTrustDomain(const CertFacts& facts) {
+  if (facts.uris.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signing CA must carry exactly one URI SAN spiffe://<trust domain>, found ",
+                     facts.uris.size()));
+  }
+  absl::StatusOr<SpiffeId> id = SpiffeId::Parse(facts.uris.front());
+  if (!id.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signing CA URI SAN is not a SPIFFE ID: ", id.status().message()));
+  }
+  if (!id->IsTrustDomainId()) {  // X509-09
+    return absl::InvalidArgumentError(
+        absl::StrCat("signing CA SPIFFE ID ", id->str(), " has a path"));
+  }
+  return id->trust_domain();
+}
+
+absl::StatusOr<std::string> KeyIdOfCa(X509* ca) {
+  const ASN1_OCTET_STRING* skid = X509_get0_subject_key_id(ca);
+  if (skid != nullptr) {
+    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(skid)),
+                       static_cast<size_t>(ASN1_STRING_length(skid)));
+  }
+  // A CA from elsewhere (an upstream authority) may lack an SKID; derive it the standard way.
+  const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(ca);
+  if (bits == nullptr) {
+    return CryptoError(absl::StatusCode::kInvalidArgument, "signing CA has no public key");
+  }
+  return KeyIdentifier(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(bits)),
+                                        static_cast<size_t>(ASN1_STRING_length(bits))));
+}
+
+// Builds and signs a CA certificate. `parent_name` null means self-issued.
+absl::StatusOr<Certificate> BuildCa(const X509CaParams& params, const SpkiParts& spki,
+                                    const Validity& validity, const X509_NAME* parent_name,
+                                    const X509_EXTENSION* authority_key_id,
+                                    const PrivateKey& signer, const EVP_MD* md) {
+  std::string serial_hex;
+  SIGIL_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(spki, validity, &serial_hex));
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  if (params.subject.empty()) {
+    SIGIL_RETURN_IF_ERROR(AddNameEntries(
+        subject, {{"C", "US"}, {"O", "SPIFFE"}, {"serialNumber", SerialDecimal(cert.get())}}));
+  } else {
+    SIGIL_RETURN_IF_ERROR(AddNameEntries(subject, params.subject));
+  }
+  if (X509_set_issuer_name(cert.get(), parent_name != nullptr ? parent_name : subject) != 1) {
+    return CryptoError("setting the issuer name");
+  }
+
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr bc, BasicConstraints(true, params.path_len));
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr ku, KeyUsage({kKeyCertSignBit, kCrlSignBit}));
+  SIGIL_ASSIGN_OR_RETURN(std::string key_id, KeyIdentifier(spki.key_bits));
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr skid, SubjectKeyId(key_id));
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr san, SubjectAltName(params.trust_domain.IdString(), {},
+                                                              X509_NAME_entry_count(subject) == 0));
+  for (const X509_EXTENSION* ext : {bc.get(), ku.get(), skid.get(), san.get()}) {
+    SIGIL_RETURN_IF_ERROR(AddExtension(cert.get(), ext));
+  }
+  if (authority_key_id != nullptr) {
+    SIGIL_RETURN_IF_ERROR(AddExtension(cert.get(), authority_key_id));
+  }
+
+  SIGIL_ASSIGN_OR_RETURN(std::string der, SignAndEncode(cert.get(), signer, md));
+  return Certificate::FromDer(der);
+}
+
+// Everything about the CA that every signature reuses.
+struct IssuerCore {
+  Certificate cert;
+  PrivateKey key;
+  TrustDomain trust_domain;
+  absl::Time not_before;
+  absl::Time not_after;
+  EvpMdPtr md;
+  // The same for every leaf of this CA, prepared once and copied into each certificate.
+  X509ExtensionPtr leaf_basic_constraints;
+  X509ExtensionPtr leaf_key_usage;
+  X509ExtensionPtr leaf_extended_key_usage;
+  X509ExtensionPtr authority_key_id;
+};
+
+// The hot path: one leaf X509-SVID.
+absl::StatusOr<SignedCertificate> BuildLeaf(const IssuerCore& ca, const X509SvidParams& params,
+                                            const SpkiParts& spki, absl::Time now) {
+  SIGIL_RETURN_IF_ERROR(ValidateLeafParams(params, ca.trust_domain));
+  SIGIL_ASSIGN_OR_RETURN(Validity validity,
+                         ClampedValidity(now, params.ttl, ca.not_before, ca.not_after));
+  SignedCertificate out{.not_before = validity.not_before, .not_after = validity.not_after};
+  SIGIL_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(spki, validity, &out.serial_hex));
+
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  SIGIL_RETURN_IF_ERROR(AddNameEntries(subject, params.subject));
+  // X509-12: the first DNS name doubles as the CN, as TLS clients that ignore SANs expect.
+  if (!params.dns_names.empty() && !HasCommonName(params.subject) &&
+      params.dns_names.front().size() <= kMaxCommonNameLength) {
+    SIGIL_RETURN_IF_ERROR(AddNameEntries(subject, {{"CN", params.dns_names.front()}}));
+  }
+  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.cert.get())) != 1) {
+    return CryptoError("setting the issuer name");
+  }
+
+  SIGIL_ASSIGN_OR_RETURN(std::string key_id, KeyIdentifier(spki.key_bits));
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr skid, SubjectKeyId(key_id));
+  // X509-03: with no subject the SAN carries the identity alone and must be critical.
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr san,
+                         SubjectAltName(params.spiffe_id.str(), params.dns_names,
+                                        X509_NAME_entry_count(subject) == 0));
+  for (const X509_EXTENSION* ext :
+       {ca.leaf_basic_constraints.get(), ca.leaf_key_usage.get(), ca.leaf_extended_key_usage.get(),
+        skid.get(), ca.authority_key_id.get(), san.get()}) {
+    SIGIL_RETURN_IF_ERROR(AddExtension(cert.get(), ext));
+  }
+
+  SIGIL_ASSIGN_OR_RETURN(out.der, SignAndEncode(cert.get(), ca.key, ca.md.get()));
+  return out;
+}
+
+}  // namespace
+
+struct X509Issuer::State {
+  IssuerCore core;
+};
+
+absl::StatusOr<SignedCertificate> X509Issuer::SignSvid(const X509SvidParams& params,
+                                                       const PublicKey& subject_key,
+                                                       absl::Time now) const {
+  SIGIL_ASSIGN_OR_RETURN(SpkiParts spki, SpkiFromPublicKey(subject_key));
+  return BuildLeaf(state_->core, params, spki, now);
+}
+
+absl::StatusOr<SignedCertificate> X509Issuer::SignSvidForSpki(const X509SvidParams& params,
+                                                              std::string_view subject_spki_der,
+                                                              absl::Time now) const {
+  SIGIL_ASSIGN_OR_RETURN(SpkiParts spki, SpkiFromDer(subject_spki_der));
+  return BuildLeaf(state_->core, params, spki, now);
+}
+
+absl::StatusOr<Certificate> X509Issuer::SignCa(const X509CaParams& params,
+                                               const PublicKey& subject_key, absl::Time now) const {
+  const IssuerCore& core = state_->core;
+  SIGIL_RETURN_IF_ERROR(ValidateCaParams(params));
+  SIGIL_ASSIGN_OR_RETURN(SpkiParts spki, SpkiFromPublicKey(subject_key));
+  SIGIL_ASSIGN_OR_RETURN(Validity validity,
+                         ClampedValidity(now, params.ttl, core.not_before, core.not_after));
+  return BuildCa(params, spki, validity, X509_get_subject_name(core.cert.get()),
+                 core.authority_key_id.get(), core.key, core.md.get());
+}
+
+const Certificate& X509Issuer::certificate() const { return state_->core.cert; }
+
+const TrustDomain& X509Issuer::trust_domain() const { return state_->core.trust_domain; }
+
+absl::StatusOr<Certificate> SignedCertificate::ToCertificate() const {
+  return Certificate::FromDer(der);
+}
+
+absl::StatusOr<X509Issuer> X509Issuer::Create(Certificate ca_cert, PrivateKey ca_key) {
+  const CertFacts facts = ReadCertFacts(ca_cert.get());
+  if (!facts.is_ca) {
+    return absl::InvalidArgumentError("signing certificate is not a CA (basicConstraints cA)");
+  }
+  if ((facts.key_usage & KU_KEY_CERT_SIGN) == 0) {
+    return absl::InvalidArgumentError("signing certificate lacks keyCertSign");
+  }
+  SIGIL_ASSIGN_OR_RETURN(TrustDomain trust_domain, CaTrustDomain(facts));
+  absl::StatusOr<PublicKey> ca_public = ca_cert.public_key();
+  if (!ca_public.ok() || !ca_key.Matches(*ca_public)) {
+    return absl::InvalidArgumentError("signing key does not match the CA certificate");
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::string ca_key_id, KeyIdOfCa(ca_cert.get()));
+
+  auto state = std::make_shared<State>(State{IssuerCore{
+      .cert = ca_cert,
+      .key = ca_key,
+      .trust_domain = std::move(trust_domain),
+      .not_before = ca_cert.not_before(),
+      .not_after = ca_cert.not_after(),
+  }});
+  IssuerCore& core = state->core;
+  SIGIL_ASSIGN_OR_RETURN(core.md, FetchDigest(ca_key.type()));
+  SIGIL_ASSIGN_OR_RETURN(core.leaf_basic_constraints, BasicConstraints(false, std::nullopt));
+  // X509-06, X509-12.
+  SIGIL_ASSIGN_OR_RETURN(core.leaf_key_usage,
+                         KeyUsage({kDigitalSignatureBit, kKeyEnciphermentBit, kKeyAgreementBit}));
+  SIGIL_ASSIGN_OR_RETURN(core.leaf_extended_key_usage, ServerAndClientAuth());
+  SIGIL_ASSIGN_OR_RETURN(core.authority_key_id, AuthorityKeyId(ca_key_id));
+  return X509Issuer(std::move(state));
+}
+
+absl::StatusOr<SignedCertificate> SignX509Svid(const X509SvidParams& params,
+                                               const PublicKey& subject_key,
+                                               const Certificate& ca_cert, const PrivateKey& ca_key,
+                                               absl::Time now) {
+  SIGIL_ASSIGN_OR_RETURN(X509Issuer issuer, X509Issuer::Create(ca_cert, ca_key));
+  return issuer.SignSvid(params, subject_key, now);
+}
+
+absl::StatusOr<Certificate> SignX509Ca(const X509CaParams& params, const PublicKey& subject_key,
+                                       const Certificate& parent_cert, const PrivateKey& parent_key,
+                                       absl::Time now) {
+  SIGIL_ASSIGN_OR_RETURN(X509Issuer issuer, X509Issuer::Create(parent_cert, parent_key));
+  return issuer.SignCa(params, subject_key, now);
+}
+
+absl::StatusOr<Certificate> SelfSignX509Ca(const X509CaParams& params, const PrivateKey& key,
+                                           absl::Time now) {
+  SIGIL_RETURN_IF_ERROR(ValidateCaParams(params));
+  SIGIL_ASSIGN_OR_RETURN(SpkiParts spki, SpkiFromPublicKey(key.public_key()));
+  SIGIL_ASSIGN_OR_RETURN(EvpMdPtr md, FetchDigest(key.type()));
+  const Validity validity{
+      .not_before = absl::FromTimeT(absl::ToTimeT(now - kX509Backdate)),
+      .not_after = absl::FromTimeT(absl::ToTimeT(now + params.ttl)),
+  };
+  return BuildCa(params, spki, validity, /*parent_name=*/nullptr, /*authority_key_id=*/nullptr, key,
+                 md.get());
+}
+
+}  // namespace sigil
