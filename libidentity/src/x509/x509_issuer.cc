@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "leaf_der.h"
 #include "sigil/ossl.h"
 #include "sigil/status.h"
 #include "spki.h"
@@ -23,7 +24,11 @@ namespace sigil {
 namespace {
 
 using x509_internal::CertFacts;
+using x509_internal::EncodeAndSignLeaf;
 using x509_internal::KeyIdentifier;
+using x509_internal::LeafFields;
+using x509_internal::LeafTemplate;
+using x509_internal::MakeLeafTemplate;
 using x509_internal::ReadCertFacts;
 using x509_internal::SetSpki;
 using x509_internal::SpkiFromDer;
@@ -46,6 +51,8 @@ constexpr int kKeyEnciphermentBit = 2;
 constexpr int kKeyAgreementBit = 4;
 constexpr int kKeyCertSignBit = 5;
 constexpr int kCrlSignBit = 6;
+// An empty Name: SEQUENCE {}.
+constexpr std::string_view kEmptyNameDer("\x30\x00", 2);
 // RFC 5280's upper bound for a commonName.
 constexpr size_t kMaxCommonNameLength = 64;
 
@@ -154,19 +161,25 @@ bool HasCommonName(const std::vector<X509NameEntry>& entries) {
   return false;
 }
 
-// Sets a random positive serial. The first byte is kept in 0x40..0x7f: the DER INTEGER is then
-// always 16 bytes long (positive, no leading zero octet), 126 bits are random, and its hex form
-// has no leading zero, so it reads the same whichever hex convention a caller compares with.
-absl::StatusOr<std::string> SetRandomSerial(X509* cert) {
+// A random positive serial of 16 bytes. The first byte is kept in 0x40..0x7f: the DER INTEGER
+// is then always 16 bytes long (positive, no leading zero octet), 126 bits are random, and its
+// hex form has no leading zero, so it reads the same whichever hex convention a caller uses.
+absl::StatusOr<std::string> RandomSerial() {
   unsigned char serial[kSerialBytes];
   if (RAND_bytes(serial, sizeof(serial)) != 1) {
     return CryptoError("generating a serial number");
   }
   serial[0] = static_cast<unsigned char>((serial[0] & 0x3f) | 0x40);
-  if (ASN1_STRING_set(X509_get_serialNumber(cert), serial, sizeof(serial)) != 1) {
+  return std::string(reinterpret_cast<const char*>(serial), sizeof(serial));
+}
+
+absl::StatusOr<std::string> SetRandomSerial(X509* cert) {
+  SIGIL_ASSIGN_OR_RETURN(std::string serial, RandomSerial());
+  if (ASN1_STRING_set(X509_get_serialNumber(cert), serial.data(),
+                      static_cast<int>(serial.size())) != 1) {
     return CryptoError("setting the serial number");
   }
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(serial), sizeof(serial)));
+  return HexEncode(serial);
 }
 
 std::string SerialDecimal(X509* cert) {
@@ -448,46 +461,64 @@ struct IssuerCore {
   absl::Time not_before;
   absl::Time not_after;
   EvpMdPtr md;
-  // The same for every leaf of this CA, prepared once and copied into each certificate.
-  X509ExtensionPtr leaf_basic_constraints;
-  X509ExtensionPtr leaf_key_usage;
-  X509ExtensionPtr leaf_extended_key_usage;
   X509ExtensionPtr authority_key_id;
+  LeafTemplate leaf_template;
 };
 
-// The hot path: one leaf X509-SVID.
+// The subject of a leaf: the configured attributes, plus CN = the first DNS name (X509-12: TLS
+// clients that ignore SANs still find the host name) when no CN is configured.
+absl::StatusOr<std::string> LeafSubjectDer(const X509SvidParams& params) {
+  std::vector<X509NameEntry> entries = params.subject;
+  if (!params.dns_names.empty() && !HasCommonName(entries) &&
+      params.dns_names.front().size() <= kMaxCommonNameLength) {
+    entries.push_back({"CN", params.dns_names.front()});
+  }
+  if (entries.empty()) {
+    return std::string(kEmptyNameDer);
+  }
+  X509NamePtr name(X509_NAME_new());
+  if (name == nullptr) {
+    return CryptoError("allocating a subject name");
+  }
+  SIGIL_RETURN_IF_ERROR(AddNameEntries(name.get(), entries));
+  unsigned char* out = nullptr;
+  const int length = i2d_X509_NAME(name.get(), &out);
+  if (length <= 0) {
+    return CryptoError("encoding the subject name");
+  }
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(length));
+  OPENSSL_free(out);
+  return der;
+}
+
+// The hot path: one leaf X509-SVID, encoded straight to DER (see leaf_der.h).
 absl::StatusOr<SignedCertificate> BuildLeaf(const IssuerCore& ca, const X509SvidParams& params,
                                             const SpkiParts& spki, absl::Time now) {
   SIGIL_RETURN_IF_ERROR(ValidateLeafParams(params, ca.trust_domain));
   SIGIL_ASSIGN_OR_RETURN(Validity validity,
                          ClampedValidity(now, params.ttl, ca.not_before, ca.not_after));
-  SignedCertificate out{.not_before = validity.not_before, .not_after = validity.not_after};
-  SIGIL_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(spki, validity, &out.serial_hex));
-
-  X509_NAME* subject = X509_get_subject_name(cert.get());
-  SIGIL_RETURN_IF_ERROR(AddNameEntries(subject, params.subject));
-  // X509-12: the first DNS name doubles as the CN, as TLS clients that ignore SANs expect.
-  if (!params.dns_names.empty() && !HasCommonName(params.subject) &&
-      params.dns_names.front().size() <= kMaxCommonNameLength) {
-    SIGIL_RETURN_IF_ERROR(AddNameEntries(subject, {{"CN", params.dns_names.front()}}));
-  }
-  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.cert.get())) != 1) {
-    return CryptoError("setting the issuer name");
-  }
-
+  SIGIL_ASSIGN_OR_RETURN(std::string serial, RandomSerial());
+  SIGIL_ASSIGN_OR_RETURN(std::string subject, LeafSubjectDer(params));
   SIGIL_ASSIGN_OR_RETURN(std::string key_id, KeyIdentifier(spki.key_bits));
-  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr skid, SubjectKeyId(key_id));
-  // X509-03: with no subject the SAN carries the identity alone and must be critical.
-  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr san,
-                         SubjectAltName(params.spiffe_id.str(), params.dns_names,
-                                        X509_NAME_entry_count(subject) == 0));
-  for (const X509_EXTENSION* ext :
-       {ca.leaf_basic_constraints.get(), ca.leaf_key_usage.get(), ca.leaf_extended_key_usage.get(),
-        skid.get(), ca.authority_key_id.get(), san.get()}) {
-    SIGIL_RETURN_IF_ERROR(AddExtension(cert.get(), ext));
-  }
 
-  SIGIL_ASSIGN_OR_RETURN(out.der, SignAndEncode(cert.get(), ca.key, ca.md.get()));
+  const LeafFields fields{
+      .serial = serial,
+      .not_before = validity.not_before,
+      .not_after = validity.not_after,
+      .subject_der = subject,
+      .spki = &spki,
+      .key_id = key_id,
+      .uri = params.spiffe_id.str(),
+      .dns_names = &params.dns_names,
+      // X509-03: with no subject the SAN carries the identity alone and must be critical.
+      .san_critical = subject == kEmptyNameDer,
+  };
+  SignedCertificate out{
+      .serial_hex = HexEncode(serial),
+      .not_before = validity.not_before,
+      .not_after = validity.not_after,
+  };
+  SIGIL_ASSIGN_OR_RETURN(out.der, EncodeAndSignLeaf(ca.leaf_template, fields, ca.key, ca.md.get()));
   return out;
 }
 
@@ -554,12 +585,16 @@ absl::StatusOr<X509Issuer> X509Issuer::Create(Certificate ca_cert, PrivateKey ca
   }});
   IssuerCore& core = state->core;
   SIGIL_ASSIGN_OR_RETURN(core.md, FetchDigest(ca_key.type()));
-  SIGIL_ASSIGN_OR_RETURN(core.leaf_basic_constraints, BasicConstraints(false, std::nullopt));
-  // X509-06, X509-12.
-  SIGIL_ASSIGN_OR_RETURN(core.leaf_key_usage,
-                         KeyUsage({kDigitalSignatureBit, kKeyEnciphermentBit, kKeyAgreementBit}));
-  SIGIL_ASSIGN_OR_RETURN(core.leaf_extended_key_usage, ServerAndClientAuth());
   SIGIL_ASSIGN_OR_RETURN(core.authority_key_id, AuthorityKeyId(ca_key_id));
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr basic_constraints, BasicConstraints(false, std::nullopt));
+  // X509-06, X509-12.
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr key_usage,
+                         KeyUsage({kDigitalSignatureBit, kKeyEnciphermentBit, kKeyAgreementBit}));
+  SIGIL_ASSIGN_OR_RETURN(X509ExtensionPtr extended_key_usage, ServerAndClientAuth());
+  SIGIL_ASSIGN_OR_RETURN(core.leaf_template,
+                         MakeLeafTemplate(core.cert.get(), ca_key.type(),
+                                          {basic_constraints.get(), key_usage.get(),
+                                           extended_key_usage.get(), core.authority_key_id.get()}));
   return X509Issuer(std::move(state));
 }
 
