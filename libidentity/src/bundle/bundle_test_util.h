@@ -3,6 +3,7 @@
 #ifndef SIGIL_BUNDLE_BUNDLE_TEST_UTIL_H_
 #define SIGIL_BUNDLE_BUNDLE_TEST_UTIL_H_
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -35,5 +36,12 @@ struct EcCoordinates {
 EcCoordinates EcCoordinatesOf(const PublicKey& key);
 
 }  // namespace sigil::testing
+
+namespace sigil {
+// Lets gtest print a certificate in failure messages by serial instead of raw object bytes.
+inline void PrintTo(const Certificate& cert, std::ostream* os) {
+  *os << "Certificate(serial " << cert.SerialHex() << ")";
+}
+}  // namespace sigil
 
 #endif  // SIGIL_BUNDLE_BUNDLE_TEST_UTIL_H_
