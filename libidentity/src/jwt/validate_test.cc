@@ -592,6 +592,25 @@ TEST_F(JwtSvidValidateTest, RejectsNbfAsString) {
                  absl::StatusCode::kInvalidArgument, "claim nbf is not a JSON number");
 }
 
+// JWT-17: strict base64url gives every token one encoding, so no altered byte and no
+// truncation of a valid token may validate, and none may crash the parser.
+TEST_F(JwtSvidValidateTest, RejectsEverySingleByteChangeAndTruncation) {
+  const std::string token = Es256(ValidClaims());
+  ASSERT_TRUE(Validate(token).ok());
+  const std::string replacements("A_-.=+/ \0\xff{", 11);
+  for (size_t i = 0; i < token.size(); ++i) {
+    for (char r : replacements) {
+      if (token[i] == r) {
+        continue;
+      }
+      std::string mutated = token;
+      mutated[i] = r;
+      EXPECT_FALSE(Validate(mutated).ok()) << "byte " << i << " replaced by " << int(r);
+    }
+    EXPECT_FALSE(Validate(std::string_view(token).substr(0, i)).ok()) << "truncated at " << i;
+  }
+}
+
 // ---- ParseJwtSvidInsecure ----
 
 TEST(JwtSvidInsecureParseTest, DecodesWithoutVerifying) {
