@@ -3,7 +3,6 @@
 // here is parsed back or copied more than once.
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <string>
 
 #include "absl/status/status.h"

@@ -3,6 +3,9 @@
 // header, the claims' presence and types, the signature with a key of sub's trust domain, and
 // last the time and audience checks, so that an "expired" or "wrong audience" error always
 // speaks of a genuine token.
+//
+// Limitation: jti is not tracked, so a token replayed within its lifetime validates again;
+// JWT-15 leaves replay detection to the relying party.
 #include <cstdint>
 #include <limits>
 #include <optional>
