@@ -153,7 +153,8 @@ int RunConvert(const ConvertOptions& options, const Context& ctx) {
                           encoded.status().message()));
   }
   // The JSON encoders end without a newline; a file or terminal wants one.
-  if (!encoded->empty() && encoded->back() != '\n') {
+  const bool is_json = *to != BundleFormat::kPem && *to != BundleFormat::kDer;
+  if (is_json && !encoded->empty() && encoded->back() != '\n') {
     encoded->push_back('\n');
   }
   if (absl::Status s = WriteOutput(options.out, *encoded); !s.ok()) {
