@@ -142,8 +142,9 @@ struct SpiffeBundleEncoding {
 // carries use, kty, the CA's public key members and "x5c" with exactly that one certificate,
 // and no kid (BUNDLE-08); a jwt-svid key carries use, kty, kid and its public key members.
 // Private members are never written (BUNDLE-11). The refresh hint is written in whole seconds,
-// truncated. Fails with kInvalidArgument when an authority's key cannot be a JWK (a certificate
-// with an Ed25519 key, say) or a kid is not valid UTF-8.
+// truncated; JwtAuthority::expires_at is not part of the format and is not written. Fails with
+// kInvalidArgument when an authority's key cannot be a JWK (a certificate with an Ed25519 key, say)
+// or a kid is not valid UTF-8.
 absl::StatusOr<std::string> EncodeSpiffeBundle(const TrustBundle& bundle,
                                                const SpiffeBundleEncoding& encoding = {});
 

@@ -58,6 +58,8 @@ absl::StatusOr<BundleSet> ParseBundleMap(std::string_view json) {
                                           absl::StrCat(context, ": not a trust domain name"));
     }
     SIGIL_ASSIGN_OR_RETURN(TrustDomain td, TrustDomain::FromString(name));
+    // Limitation: keys skipped inside map entries (unknown use or kty) are not reported to the
+    // caller, so an operator sees a smaller bundle without being told why.
     absl::StatusOr<TrustBundle> bundle =
         bundle_internal::BundleFromJson(td, value, KeySetFormat::kBundleMapEntry, nullptr);
     if (!bundle.ok()) {

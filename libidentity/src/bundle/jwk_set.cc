@@ -69,6 +69,8 @@ KeyKind ClassifyUse(const Json& jwk, KeySetFormat format, std::string* reason) {
     return KeyKind::kX509;
   }
   if (value == kUseWit) {
+    // Limitation: WIT-SVID authorities are dropped, so a bundle holding only wit-svid keys
+    // parses as empty and WIT-SVIDs of that trust domain cannot be validated with it.
     *reason = "wit-svid keys are not supported";
   } else if (value == kUseX509) {
     *reason = "x509-svid keys do not belong in a JWKS";
