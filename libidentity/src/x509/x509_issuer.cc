@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "extensions.h"
 #include "leaf_der.h"
 #include "sigil/ossl.h"
 #include "sigil/status.h"
@@ -23,34 +24,35 @@
 namespace sigil {
 namespace {
 
+using x509_internal::AddExtension;
+using x509_internal::AuthorityKeyId;
+using x509_internal::BasicConstraints;
 using x509_internal::CertFacts;
 using x509_internal::EncodeAndSignLeaf;
+using x509_internal::kCrlSignBit;
+using x509_internal::kDigitalSignatureBit;
 using x509_internal::KeyIdentifier;
+using x509_internal::KeyUsage;
+using x509_internal::kKeyAgreementBit;
+using x509_internal::kKeyCertSignBit;
+using x509_internal::kKeyEnciphermentBit;
 using x509_internal::LeafFields;
 using x509_internal::LeafTemplate;
 using x509_internal::MakeLeafTemplate;
 using x509_internal::ReadCertFacts;
+using x509_internal::ServerAndClientAuth;
 using x509_internal::SetSpki;
 using x509_internal::SpkiFromDer;
 using x509_internal::SpkiFromPublicKey;
 using x509_internal::SpkiParts;
+using x509_internal::SubjectAltName;
+using x509_internal::SubjectKeyId;
 
 using EvpMdPtr = std::unique_ptr<EVP_MD, OsslFree<&EVP_MD_free>>;
-using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, OsslFree<&BASIC_CONSTRAINTS_free>>;
-using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, OsslFree<&AUTHORITY_KEYID_free>>;
-using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, OsslFree<&ASN1_BIT_STRING_free>>;
-using ExtendedKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, OsslFree<&EXTENDED_KEY_USAGE_free>>;
-using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OsslFree<&GENERAL_NAME_free>>;
 
 constexpr size_t kSerialBytes = 16;
 constexpr size_t kMaxNameEntries = 32;
 constexpr size_t kMaxNameValueLength = 1024;
-// keyUsage bit numbers (RFC 5280 section 4.2.1.3).
-constexpr int kDigitalSignatureBit = 0;
-constexpr int kKeyEnciphermentBit = 2;
-constexpr int kKeyAgreementBit = 4;
-constexpr int kKeyCertSignBit = 5;
-constexpr int kCrlSignBit = 6;
 // An empty Name: SEQUENCE {}.
 constexpr std::string_view kEmptyNameDer("\x30\x00", 2);
 // RFC 5280's upper bound for a commonName.
@@ -59,9 +61,9 @@ constexpr size_t kMaxCommonNameLength = 64;
 // ---- parameter checks -------------------------------------------------------------------
 
 absl::Status ValidateTtl(absl::Duration ttl) {
-  if (ttl <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ttl must be positive, got ", absl::FormatDuration(ttl)));
+  if (ttl <= absl::ZeroDuration() || ttl > kMaxX509Ttl) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ttl must be positive and at most 100 years, got ", absl::FormatDuration(ttl)));
   }
   return absl::OkStatus();
 }
@@ -198,118 +200,6 @@ absl::Status SetValidity(X509* cert, absl::Time not_before, absl::Time not_after
   if (ASN1_TIME_set(X509_getm_notBefore(cert), absl::ToTimeT(not_before)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(cert), absl::ToTimeT(not_after)) == nullptr) {
     return CryptoError("setting the validity period");
-  }
-  return absl::OkStatus();
-}
-
-// ---- extensions ---------------------------------------------------------------------------
-
-// Encodes `value` (an extension's C structure) into an extension object. Extensions are built
-// from structures, not from X509V3_EXT_conf strings, which go through OpenSSL's config parser.
-absl::StatusOr<X509ExtensionPtr> Extension(int nid, bool critical, void* value) {
-  X509ExtensionPtr ext(X509V3_EXT_i2d(nid, critical ? 1 : 0, value));
-  if (ext == nullptr) {
-    return CryptoError(absl::StrCat("encoding extension ", OBJ_nid2sn(nid)));
-  }
-  return ext;
-}
-
-absl::StatusOr<X509ExtensionPtr> BasicConstraints(bool ca, std::optional<int> path_len) {
-  BasicConstraintsPtr bc(BASIC_CONSTRAINTS_new());
-  if (bc == nullptr) {
-    return CryptoError("allocating basicConstraints");
-  }
-  bc->ca = ca ? 0xff : 0;
-  if (path_len.has_value()) {
-    bc->pathlen = ASN1_INTEGER_new();
-    if (bc->pathlen == nullptr || ASN1_INTEGER_set(bc->pathlen, *path_len) != 1) {
-      return CryptoError("setting pathLenConstraint");
-    }
-  }
-  return Extension(NID_basic_constraints, /*critical=*/true, bc.get());  // X509-04
-}
-
-absl::StatusOr<X509ExtensionPtr> KeyUsage(std::initializer_list<int> bits) {
-  Asn1BitStringPtr usage(ASN1_BIT_STRING_new());
-  if (usage == nullptr) {
-    return CryptoError("allocating keyUsage");
-  }
-  for (int bit : bits) {
-    if (ASN1_BIT_STRING_set_bit(usage.get(), bit, 1) != 1) {
-      return CryptoError("setting a keyUsage bit");
-    }
-  }
-  return Extension(NID_key_usage, /*critical=*/true, usage.get());  // X509-05
-}
-
-absl::StatusOr<X509ExtensionPtr> ServerAndClientAuth() {
-  ExtendedKeyUsagePtr eku(sk_ASN1_OBJECT_new_null());
-  if (eku == nullptr || sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_server_auth)) <= 0 ||
-      sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_client_auth)) <= 0) {
-    return CryptoError("building extKeyUsage");
-  }
-  return Extension(NID_ext_key_usage, /*critical=*/false, eku.get());  // X509-08
-}
-
-absl::StatusOr<Asn1OctetStringPtr> OctetString(std::string_view bytes) {
-  Asn1OctetStringPtr octets(ASN1_OCTET_STRING_new());
-  if (octets == nullptr ||
-      ASN1_OCTET_STRING_set(octets.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                            static_cast<int>(bytes.size())) != 1) {
-    return CryptoError("building an octet string");
-  }
-  return octets;
-}
-
-absl::StatusOr<X509ExtensionPtr> SubjectKeyId(std::string_view key_id) {
-  SIGIL_ASSIGN_OR_RETURN(Asn1OctetStringPtr octets, OctetString(key_id));
-  return Extension(NID_subject_key_identifier, /*critical=*/false, octets.get());
-}
-
-absl::StatusOr<X509ExtensionPtr> AuthorityKeyId(std::string_view key_id) {
-  AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
-  if (akid == nullptr) {
-    return CryptoError("allocating authorityKeyIdentifier");
-  }
-  SIGIL_ASSIGN_OR_RETURN(Asn1OctetStringPtr octets, OctetString(key_id));
-  akid->keyid = octets.release();
-  return Extension(NID_authority_key_identifier, /*critical=*/false, akid.get());
-}
-
-absl::Status AddName(GENERAL_NAMES* names, int type, std::string_view value) {
-  GeneralNamePtr name(GENERAL_NAME_new());
-  ASN1_IA5STRING* text = ASN1_IA5STRING_new();
-  if (name == nullptr || text == nullptr ||
-      ASN1_STRING_set(text, value.data(), static_cast<int>(value.size())) != 1) {
-    ASN1_IA5STRING_free(text);
-    return CryptoError("building a subjectAltName entry");
-  }
-  GENERAL_NAME_set0_value(name.get(), type, text);
-  if (sk_GENERAL_NAME_push(names, name.get()) <= 0) {
-    return CryptoError("building subjectAltName");
-  }
-  name.release();  // now owned by `names`
-  return absl::OkStatus();
-}
-
-absl::StatusOr<X509ExtensionPtr> SubjectAltName(std::string_view uri,
-                                                const std::vector<std::string>& dns_names,
-                                                bool critical) {
-  GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
-  if (names == nullptr) {
-    return CryptoError("allocating subjectAltName");
-  }
-  SIGIL_RETURN_IF_ERROR(AddName(names.get(), GEN_URI, uri));
-  for (const std::string& dns : dns_names) {
-    SIGIL_RETURN_IF_ERROR(AddName(names.get(), GEN_DNS, dns));
-  }
-  return Extension(NID_subject_alt_name, critical, names.get());
-}
-
-absl::Status AddExtension(X509* cert, const X509_EXTENSION* ext) {
-  // X509_add_ext copies `ext`, so the issuer's prepared extensions stay untouched and shareable.
-  if (X509_add_ext(cert, const_cast<X509_EXTENSION*>(ext), -1) != 1) {
-    return CryptoError("adding an extension");
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #include "sigil/x509_issuer.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -252,6 +253,34 @@ TEST_F(X509IssuerTest, RefusesNonPositiveTtl) {
       Sign({.spiffe_id = Id("spiffe://example.org/web"), .ttl = absl::ZeroDuration()});
   EXPECT_EQ(leaf.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(leaf.status().message()), HasSubstr("ttl must be positive"));
+}
+
+TEST_F(X509IssuerTest, RefusesUnboundedTtl) {
+  absl::StatusOr<Certificate> leaf =
+      Sign({.spiffe_id = Id("spiffe://example.org/web"), .ttl = absl::InfiniteDuration()});
+  EXPECT_EQ(leaf.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(leaf.status().message()), HasSubstr("at most 100 years"));
+}
+
+TEST_F(X509IssuerTest, SignsConcurrentlyFromManyThreads) {
+  std::vector<absl::StatusOr<SignedCertificate>> results(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < 25; ++n) {
+        results[i] = issuer_.SignSvid({.spiffe_id = Id("spiffe://example.org/web")},
+                                      leaf_key_.public_key(), kNow);
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  for (const absl::StatusOr<SignedCertificate>& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    Certificate leaf = Must(result->ToCertificate());
+    EXPECT_EQ(X509_verify(leaf.get(), X509_get0_pubkey(root_.cert.get())), 1);
+  }
 }
 
 TEST_F(X509IssuerTest, RefusesDnsNameWithInvalidCharacters) {

@@ -1,6 +1,7 @@
 #include "sigil/x509_verify.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -277,6 +278,25 @@ TEST_F(X509SvidVerifyTest, AcceptsLeafWithOnlyAnUnrelatedExtendedKeyUsage) {
   RawCertSpec spec = ValidSpec();
   spec.extended_key_usage = "codeSigning";
   EXPECT_TRUE(Verify({RawLeaf(spec, root_)}).ok());
+}
+
+TEST_F(X509SvidVerifyTest, VerifiesConcurrentlyWithSharedCertificatesAndBundles) {
+  TestCa inter = NewIntermediateCa(root_, td_);
+  const std::vector<Certificate> chain = {
+      NewLeaf(inter, Id("spiffe://example.org/api"), key_.public_key()), inter.cert};
+  std::vector<int> verified(8, 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < verified.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < 50; ++n) {
+        verified[i] += VerifyX509Svid(chain, bundles_, kNow).ok() ? 1 : 0;
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_THAT(verified, ::testing::Each(50));
 }
 
 TEST_F(X509SvidVerifyTest, RejectsEmptyChain) { ExpectMalformed(Verify({}), "no certificates"); }
