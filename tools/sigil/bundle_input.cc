@@ -22,7 +22,7 @@ std::string_view SkipWhitespace(std::string_view s) {
 
 absl::Status Annotate(const absl::Status& status, std::string_view path) {
   return absl::Status(status.code(),
-                      absl::StrCat("bundle ", Printable(path), ": ", status.message()));
+                      absl::StrCat("bundle ", InputName(path), ": ", status.message()));
 }
 
 // Adds `bundle` to `set`, merging with a bundle already there for the same trust domain.

@@ -63,11 +63,15 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace
 
+std::string InputName(std::string_view path) {
+  return path == "-" ? "standard input" : Printable(path);
+}
+
 absl::StatusOr<std::string> ReadInput(std::string_view path, size_t max_bytes) {
+  const std::string name = InputName(path);
   if (path == "-") {
-    return ReadStream(stdin, "standard input", max_bytes);
+    return ReadStream(stdin, name, max_bytes);
   }
-  const std::string name = Printable(path);
   FilePtr f(std::fopen(std::string(path).c_str(), "rb"));
   if (f == nullptr) {
     return SystemError(errno, absl::StrCat("cannot open ", name));

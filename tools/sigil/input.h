@@ -22,6 +22,9 @@ inline constexpr size_t kMaxInputFileSize = 8 * 1024 * 1024;
 // kInvalidArgument when there are more than `max_bytes` bytes.
 absl::StatusOr<std::string> ReadInput(std::string_view path, size_t max_bytes = kMaxInputFileSize);
 
+// How messages name a file argument: "standard input" for "-", else the escaped path.
+std::string InputName(std::string_view path);
+
 // A token argument: "-" reads standard input, "@path" reads that file, anything else is the
 // token itself. Surrounding whitespace (a trailing newline, typically) is dropped. The bytes
 // go straight into SecretBytes; no other copy is left behind. Errors name the file, never the

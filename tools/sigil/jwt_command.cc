@@ -241,9 +241,10 @@ void AddJwtCommands(CLI::App& sigil, Action* action) {
   CLI::App* verify =
       jwt->add_subcommand("verify", "Validate a JWT-SVID against a bundle; exit 1 unless valid");
   verify
-      ->add_option("-b,--bundle", options->bundle_path,
-                   "Bundle file with the trust domain's JWT authorities: SPIFFE JSON or bundle "
-                   "map")
+      ->add_option(
+          "-b,--bundle", options->bundle_path,
+          "Bundle file with the trust domain's JWT authorities: SPIFFE JSON, plain JWKS or "
+          "bundle map")
       ->required();
   verify
       ->add_option("-a,--audience", options->audiences,

@@ -97,7 +97,7 @@ int RunInspect(const std::string& path, const Context& ctx) {
   }
   absl::StatusOr<std::vector<Certificate>> chain = ParseCertificates(*content);
   if (!chain.ok()) {
-    return ReportInvalid(ctx, absl::StrCat("cannot read certificates from ", Printable(path), ": ",
+    return ReportInvalid(ctx, absl::StrCat("cannot read certificates from ", InputName(path), ": ",
                                            chain.status().message()));
   }
   const Certificate& leaf = chain->front();
@@ -200,7 +200,7 @@ int RunVerify(const VerifyOptions& options, const Context& base_ctx) {
   absl::StatusOr<std::vector<Certificate>> chain = ParseCertificates(*content);
   if (!chain.ok()) {
     return ReportInvalid(
-        ctx, absl::StrCat("cannot read certificates from ", Printable(options.chain_path), ": ",
+        ctx, absl::StrCat("cannot read certificates from ", InputName(options.chain_path), ": ",
                           chain.status().message()));
   }
   // The leaf's trust domain picks the bundle (X509-19); a leaf without a usable SPIFFE ID can
