@@ -67,7 +67,8 @@ struct X509SvidParams {
   // Must be a valid SPIFFE ID with a path (X509-02), at most kMaxSpiffeIdLength bytes (ID-16),
   // in the signing CA's trust domain.
   SpiffeId spiffe_id;
-  // Optional DNS SANs; the first is also copied into the subject CN (X509-12).
+  // Optional DNS SANs (host names, "*." wildcards allowed); the first is also copied into the
+  // subject CN (X509-12) unless `subject` has a CN or the name exceeds the 64-byte CN limit.
   std::vector<std::string> dns_names;
   // Subject attributes in order. Empty (the default) gives an empty subject, or CN=dns_names[0]
   // when DNS names are set; with an empty subject the SAN extension is marked critical (X509-03).

@@ -127,6 +127,23 @@ TEST_F(X509IssuerTest, LeafCarriesDnsSansAndCopiesTheFirstIntoCommonName) {
   EXPECT_FALSE(Critical(leaf, NID_subject_alt_name));
 }
 
+TEST_F(X509IssuerTest, FirstDnsNameLongerThanACommonNameStaysOutOfTheSubject) {
+  const std::string long_name = std::string(60, 'a') + ".example.org";
+  Certificate leaf =
+      Must(Sign({.spiffe_id = Id("spiffe://example.org/web"), .dns_names = {long_name}}));
+  EXPECT_THAT(leaf.DnsSans(), ElementsAre(long_name));
+  EXPECT_EQ(X509_NAME_entry_count(X509_get_subject_name(leaf.get())), 0);
+  EXPECT_TRUE(Critical(leaf, NID_subject_alt_name));
+}
+
+TEST_F(X509IssuerTest, RefusesMoreDnsNamesThanTheLimit) {
+  absl::StatusOr<Certificate> leaf =
+      Sign({.spiffe_id = Id("spiffe://example.org/web"),
+            .dns_names = std::vector<std::string>(kMaxX509DnsNames + 1, "web.example.org")});
+  EXPECT_EQ(leaf.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(leaf.status().message()), HasSubstr("DNS names"));
+}
+
 // X509-03
 TEST_F(X509IssuerTest, LeafWithoutDnsNamesHasEmptySubjectAndCriticalSan) {
   Certificate leaf = SignLeaf();
