@@ -34,6 +34,9 @@ absl::Status ConfigureConnection(Connection& db) {
   // and of the machine. NORMAL would only protect against the former.
   SIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   SIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  // 16 MiB of page cache instead of SQLite's 2 MiB: a bulk load of 100,000 entries touches
+  // more index pages than 2 MiB holds, and spilling them mid-transaction cost 40% of the time.
+  SIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -16384"));
   SIGIL_ASSIGN_OR_RETURN(std::string fk, db.QueryPragma("PRAGMA foreign_keys"));
   if (fk != "1") {
     return absl::FailedPreconditionError("this SQLite build does not enforce foreign keys");
