@@ -81,98 +81,131 @@ absl::Status WriteOutput(const std::string& path, const std::string& data) {
   return absl::OkStatus();
 }
 
-int RunConvert(const ConvertOptions& options, const Context& ctx) {
+// The checked flags of one conversion.
+struct ConvertPlan {
+  BundleFormat from;
+  BundleFormat to;
+  std::optional<TrustDomain> trust_domain;
+};
+
+// Fails with a usage message when the flags contradict each other or name nothing sigil knows.
+absl::StatusOr<ConvertPlan> PlanConvert(const ConvertOptions& options, OutputFormat format) {
+  ConvertPlan plan{};
   absl::StatusOr<BundleFormat> from = ParseBundleFormatName(options.from);
   if (!from.ok()) {
-    return ReportUsageError(ctx, absl::StrCat("--from: ", from.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("--from: ", from.status().message()));
   }
   absl::StatusOr<BundleFormat> to = ParseBundleFormatName(options.to);
   if (!to.ok()) {
-    return ReportUsageError(ctx, absl::StrCat("--to: ", to.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("--to: ", to.status().message()));
   }
-  if (ctx.format == OutputFormat::kJson && options.out == "-") {
-    return ReportUsageError(
-        ctx, "--output json needs --out FILE: the converted bundle itself goes to stdout");
+  plan.from = *from;
+  plan.to = *to;
+  if (format == OutputFormat::kJson && options.out == "-") {
+    return absl::InvalidArgumentError(
+        "--output json needs --out FILE: the converted bundle itself goes to stdout");
   }
-  std::optional<TrustDomain> td;
   if (!options.trust_domain.empty()) {
-    absl::StatusOr<TrustDomain> parsed = TrustDomain::FromString(options.trust_domain);
-    if (!parsed.ok()) {
-      return ReportUsageError(ctx, absl::StrCat("--trust-domain: ", parsed.status().message()));
+    absl::StatusOr<TrustDomain> td = TrustDomain::FromString(options.trust_domain);
+    if (!td.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--trust-domain: ", td.status().message()));
     }
-    td = *std::move(parsed);
+    plan.trust_domain = *std::move(td);
   }
-  // A map holds several trust domains and writing one names it: both need the name.
-  if (!td.has_value() && *to == BundleFormat::kMap) {
-    return ReportUsageError(ctx, "--to map needs --trust-domain: the map is keyed by it");
+  if (!plan.trust_domain.has_value() && plan.to == BundleFormat::kMap) {
+    return absl::InvalidArgumentError("--to map needs --trust-domain: the map is keyed by it");
   }
+  return plan;
+}
 
+// Decodes the input. A malformed input fails with kInvalidArgument; a map whose entry cannot
+// be chosen fails with kFailedPrecondition, which the caller reports as a usage error.
+absl::StatusOr<TrustBundle> DecodeInput(const ConvertPlan& plan, std::string_view input) {
+  if (plan.from != BundleFormat::kMap) {
+    const TrustDomain td =
+        plan.trust_domain.value_or(*TrustDomain::FromString(kPlaceholderTrustDomain));
+    absl::StatusOr<TrustBundle> bundle = DecodeBundle(plan.from, td, input);
+    if (!bundle.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("input is not a valid ",
+                                                     AsAbsl(BundleFormatName(plan.from)),
+                                                     " bundle: ", bundle.status().message()));
+    }
+    return bundle;
+  }
+  absl::StatusOr<BundleSet> map = ParseBundleMap(input);
+  if (!map.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input is not a valid bundle map: ", map.status().message()));
+  }
+  std::optional<TrustDomain> td = plan.trust_domain;
+  if (!td.has_value() && map->size() == 1) {
+    td = map->begin()->first;
+  }
+  if (!td.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--from map needs --trust-domain: the map holds ", map->size(), " trust domains"));
+  }
+  const TrustBundle* found = map->Find(*td);
+  if (found == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the bundle map has no trust domain ", td->name()));
+  }
+  return *found;
+}
+
+void WriteSummary(const Context& ctx, const ConvertOptions& options, BundleFormat to,
+                  const TrustBundle& bundle) {
+  const size_t x509 = bundle.x509_authorities().size();
+  const size_t jwt = bundle.jwt_authorities().size();
+  if (ctx.format == OutputFormat::kJson) {
+    WriteJson(ctx.out, {{"valid", true},
+                        {"written", options.out},
+                        {"format", BundleFormatName(to)},
+                        {"x509_authorities", x509},
+                        {"jwt_authorities", jwt}});
+    return;
+  }
+  ctx.out << "wrote " << Printable(options.out) << " (" << BundleFormatName(to) << "; " << x509
+          << " X.509 authorities, " << jwt << " JWT authorities read)\n";
+}
+
+int RunConvert(const ConvertOptions& options, const Context& ctx) {
+  absl::StatusOr<ConvertPlan> plan = PlanConvert(options, ctx.format);
+  if (!plan.ok()) {
+    return ReportUsageError(ctx, plan.status().message());
+  }
   absl::StatusOr<std::string> input = ReadInput(options.in);
   if (!input.ok()) {
     return ReportUsageError(ctx, input.status().message());
   }
-  absl::StatusOr<TrustBundle> bundle = absl::InternalError("unset");
-  if (*from == BundleFormat::kMap) {
-    absl::StatusOr<BundleSet> map = ParseBundleMap(*input);
-    if (!map.ok()) {
-      return ReportInvalid(
-          ctx, absl::StrCat("input is not a valid bundle map: ", map.status().message()));
-    }
-    if (!td.has_value() && map->size() == 1) {
-      td = map->begin()->first;
-    }
-    if (!td.has_value()) {
-      return ReportUsageError(ctx, absl::StrCat("--from map needs --trust-domain: the map holds ",
-                                                map->size(), " trust domains"));
-    }
-    const TrustBundle* found = map->Find(*td);
-    if (found == nullptr) {
-      return ReportInvalid(ctx, absl::StrCat("the bundle map has no trust domain ", td->name()));
-    }
-    bundle = *found;
-  } else {
-    bundle =
-        DecodeBundle(*from, td.value_or(*TrustDomain::FromString(kPlaceholderTrustDomain)), *input);
-    if (!bundle.ok()) {
-      return ReportInvalid(ctx,
-                           absl::StrCat("input is not a valid ", AsAbsl(BundleFormatName(*from)),
-                                        " bundle: ", bundle.status().message()));
-    }
+  absl::StatusOr<TrustBundle> bundle = DecodeInput(*plan, *input);
+  if (!bundle.ok()) {
+    return bundle.status().code() == absl::StatusCode::kFailedPrecondition
+               ? ReportUsageError(ctx, bundle.status().message())
+               : ReportInvalid(ctx, bundle.status().message());
   }
 
-  const bool x509_only = *to == BundleFormat::kPem || *to == BundleFormat::kDer;
+  const bool x509_only = plan->to == BundleFormat::kPem || plan->to == BundleFormat::kDer;
   if (x509_only && bundle->x509_authorities().empty()) {
     return ReportInvalid(ctx, absl::StrCat("the bundle has no X.509 authorities to write as ",
-                                           AsAbsl(BundleFormatName(*to))));
+                                           AsAbsl(BundleFormatName(plan->to))));
   }
-  NoteDropped(ctx, *to, *bundle);
-  absl::StatusOr<std::string> encoded = Encode(*to, *bundle);
+  NoteDropped(ctx, plan->to, *bundle);
+  absl::StatusOr<std::string> encoded = Encode(plan->to, *bundle);
   if (!encoded.ok()) {
     return ReportInvalid(
-        ctx, absl::StrCat("cannot write the bundle as ", AsAbsl(BundleFormatName(*to)), ": ",
+        ctx, absl::StrCat("cannot write the bundle as ", AsAbsl(BundleFormatName(plan->to)), ": ",
                           encoded.status().message()));
   }
   // The JSON encoders end without a newline; a file or terminal wants one.
-  const bool is_json = *to != BundleFormat::kPem && *to != BundleFormat::kDer;
-  if (is_json && !encoded->empty() && encoded->back() != '\n') {
+  if (!x509_only && !encoded->empty() && encoded->back() != '\n') {
     encoded->push_back('\n');
   }
   if (absl::Status s = WriteOutput(options.out, *encoded); !s.ok()) {
     return ReportUsageError(ctx, s.message());
   }
   if (options.out != "-") {
-    const size_t x509 = bundle->x509_authorities().size();
-    const size_t jwt = bundle->jwt_authorities().size();
-    if (ctx.format == OutputFormat::kJson) {
-      WriteJson(ctx.out, {{"valid", true},
-                          {"written", options.out},
-                          {"format", BundleFormatName(*to)},
-                          {"x509_authorities", x509},
-                          {"jwt_authorities", jwt}});
-    } else {
-      ctx.out << "wrote " << Printable(options.out) << " (" << BundleFormatName(*to) << "; " << x509
-              << " X.509 authorities, " << jwt << " JWT authorities read)\n";
-    }
+    WriteSummary(ctx, options, plan->to, *bundle);
   }
   return kExitOk;
 }

@@ -121,104 +121,124 @@ struct VerifyOptions {
   std::string token_arg;
 };
 
-int RunVerify(const VerifyOptions& options, const Context& base_ctx) {
-  Context ctx = base_ctx;
-  if (!options.at.empty()) {
-    absl::StatusOr<absl::Time> at = ParseTimeFlag(options.at);
-    if (!at.ok()) {
-      return ReportUsageError(ctx, at.status().message());
-    }
-    ctx.now = *at;
-  }
+// The flags that are not files, checked before anything is read.
+struct VerifyFlags {
+  absl::Time now;
   std::optional<TrustDomain> pinned;
+};
+
+absl::StatusOr<VerifyFlags> CheckVerifyFlags(const VerifyOptions& options, absl::Time now) {
+  VerifyFlags flags{.now = now};
+  if (!options.at.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(flags.now, ParseTimeFlag(options.at));
+  }
   if (!options.trust_domain.empty()) {
     absl::StatusOr<TrustDomain> td = TrustDomain::FromString(options.trust_domain);
     if (!td.ok()) {
-      return ReportUsageError(ctx, absl::StrCat("--trust-domain: ", td.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("--trust-domain: ", td.status().message()));
     }
-    pinned = *std::move(td);
+    flags.pinned = *std::move(td);
   }
+  return flags;
+}
+
+// The bundle's trust domain defaults to the one the token claims. The key must still be in
+// the file the user named, but nothing ties that file to the claimed trust domain: the output
+// says so, and --trust-domain pins it. Without a pinned trust domain and a usable sub there is
+// nothing to pick a bundle for; an empty set is returned and validation names the problem.
+absl::StatusOr<LoadedBundles> LoadTokenBundles(const VerifyOptions& options,
+                                               const VerifyFlags& flags,
+                                               const UnverifiedJwt& unverified) {
+  std::optional<TrustDomain> claimed;
+  if (absl::StatusOr<SpiffeId> sub = SubjectOf(unverified.claims); sub.ok()) {
+    claimed = sub->trust_domain();
+  }
+  if (!flags.pinned.has_value() && !claimed.has_value()) {
+    return LoadedBundles{};
+  }
+  return LoadBundles({{flags.pinned, options.bundle_path}}, claimed);
+}
+
+nlohmann::json ValidJson(const JwtSvid& svid, bool assumed, absl::Time now) {
+  nlohmann::json doc = {
+      {"valid", true},
+      {"spiffe_id", svid.spiffe_id.str()},
+      {"trust_domain", svid.spiffe_id.trust_domain().name()},
+      {"audiences", svid.audiences},
+      {"expires_at", TimeText(svid.expires_at)},
+      {"key_id", svid.key_id},
+      {"algorithm", std::string(JwtAlgorithmName(svid.algorithm))},
+      {"checked_at", TimeText(now)},
+      {"bundle_trust_domain_assumed", assumed},
+      {"claims", svid.claims},
+  };
+  if (svid.issued_at.has_value()) {
+    doc["issued_at"] = TimeText(*svid.issued_at);
+  }
+  return doc;
+}
+
+void WriteValidText(std::ostream& out, const JwtSvid& svid, bool assumed, absl::Time now) {
+  const std::string& td = svid.spiffe_id.trust_domain().name();
+  out << "valid JWT-SVID\n";
+  WriteField(out, 2, "SPIFFE ID", svid.spiffe_id.str());
+  WriteField(out, 2, "trust domain",
+             assumed ? absl::StrCat(td,
+                                    " (the bundle was taken as this trust domain's; pass "
+                                    "--trust-domain to pin it)")
+                     : td);
+  std::vector<std::string> audiences;
+  for (const std::string& aud : svid.audiences) {
+    audiences.push_back(Printable(aud));
+  }
+  WriteField(out, 2, "audience", absl::StrJoin(audiences, ", "));
+  WriteField(
+      out, 2, "expires",
+      absl::StrCat(TimeText(svid.expires_at), " (", DescribeFromNow(svid.expires_at, now), ")"));
+  if (svid.issued_at.has_value()) {
+    WriteField(out, 2, "issued at", TimeText(*svid.issued_at));
+  }
+  WriteField(out, 2, "key id", svid.key_id.empty() ? "(none)" : Printable(svid.key_id));
+  WriteField(out, 2, "algorithm", JwtAlgorithmName(svid.algorithm));
+  WriteField(out, 2, "checked at", TimeText(now));
+}
+
+int RunVerify(const VerifyOptions& options, const Context& base_ctx) {
+  absl::StatusOr<VerifyFlags> flags = CheckVerifyFlags(options, base_ctx.now);
+  if (!flags.ok()) {
+    return ReportUsageError(base_ctx, flags.status().message());
+  }
+  Context ctx = base_ctx;
+  ctx.now = flags->now;
   absl::StatusOr<SecretBytes> token = ReadTokenArgument(options.token_arg);
   if (!token.ok()) {
     return ReportUsageError(ctx, token.status().message());
   }
-  const nlohmann::json failure_doc = {{"checked_at", TimeText(ctx.now)}};
   auto invalid = [&](const absl::Status& status) {
     return ReportInvalid(
         ctx, Redact(absl::StrCat("JWT-SVID is not valid: ", status.message()), token->view()),
-        failure_doc);
+        {{"checked_at", TimeText(ctx.now)}});
   };
 
-  // The bundle's trust domain defaults to the one the token claims. The key must still be in
-  // the file the user named, but nothing ties that file to the claimed trust domain: the
-  // output says so, and --trust-domain pins it.
   absl::StatusOr<UnverifiedJwt> unverified = ParseJwtSvidInsecure(token->view());
   if (!unverified.ok()) {
     return invalid(unverified.status());
   }
-  absl::StatusOr<SpiffeId> claimed = SubjectOf(unverified->claims);
-  std::optional<TrustDomain> default_td;
-  if (claimed.ok()) {
-    default_td = claimed->trust_domain();
+  absl::StatusOr<LoadedBundles> bundles = LoadTokenBundles(options, *flags, *unverified);
+  if (!bundles.ok()) {
+    return ReportUsageError(ctx, bundles.status().message());
   }
-  LoadedBundles bundles;
-  // Without a usable sub there is nothing to pick a bundle for; validation names the problem.
-  if (pinned.has_value() || default_td.has_value()) {
-    absl::StatusOr<LoadedBundles> loaded = LoadBundles({{pinned, options.bundle_path}}, default_td);
-    if (!loaded.ok()) {
-      return ReportUsageError(ctx, loaded.status().message());
-    }
-    bundles = *std::move(loaded);
-  }
-
   absl::StatusOr<JwtSvid> svid =
-      ValidateJwtSvid(token->view(), bundles.bundles, options.audiences, ctx.now);
+      ValidateJwtSvid(token->view(), bundles->bundles, options.audiences, ctx.now);
   if (!svid.ok()) {
     return invalid(svid.status());
   }
 
-  const bool assumed = bundles.used_default;
-  const std::string algorithm(JwtAlgorithmName(svid->algorithm));
   if (ctx.format == OutputFormat::kJson) {
-    nlohmann::json doc = {
-        {"valid", true},
-        {"spiffe_id", svid->spiffe_id.str()},
-        {"trust_domain", svid->spiffe_id.trust_domain().name()},
-        {"audiences", svid->audiences},
-        {"expires_at", TimeText(svid->expires_at)},
-        {"key_id", svid->key_id},
-        {"algorithm", algorithm},
-        {"checked_at", TimeText(ctx.now)},
-        {"bundle_trust_domain_assumed", assumed},
-        {"claims", svid->claims},
-    };
-    if (svid->issued_at.has_value()) {
-      doc["issued_at"] = TimeText(*svid->issued_at);
-    }
-    WriteJson(ctx.out, doc);
-    return kExitOk;
+    WriteJson(ctx.out, ValidJson(*svid, bundles->used_default, ctx.now));
+  } else {
+    WriteValidText(ctx.out, *svid, bundles->used_default, ctx.now);
   }
-  ctx.out << "valid JWT-SVID\n";
-  WriteField(ctx.out, 2, "SPIFFE ID", svid->spiffe_id.str());
-  WriteField(ctx.out, 2, "trust domain",
-             assumed ? absl::StrCat(svid->spiffe_id.trust_domain().name(),
-                                    " (the bundle was taken as this trust domain's; pass "
-                                    "--trust-domain to pin it)")
-                     : svid->spiffe_id.trust_domain().name());
-  std::vector<std::string> audiences;
-  for (const std::string& aud : svid->audiences) {
-    audiences.push_back(Printable(aud));
-  }
-  WriteField(ctx.out, 2, "audience", absl::StrJoin(audiences, ", "));
-  WriteField(ctx.out, 2, "expires",
-             absl::StrCat(TimeText(svid->expires_at), " (",
-                          DescribeFromNow(svid->expires_at, ctx.now), ")"));
-  if (svid->issued_at.has_value()) {
-    WriteField(ctx.out, 2, "issued at", TimeText(*svid->issued_at));
-  }
-  WriteField(ctx.out, 2, "key id", svid->key_id.empty() ? "(none)" : Printable(svid->key_id));
-  WriteField(ctx.out, 2, "algorithm", algorithm);
-  WriteField(ctx.out, 2, "checked at", TimeText(ctx.now));
   return kExitOk;
 }
 

@@ -87,74 +87,104 @@ void WriteCertificateText(std::ostream& out, size_t index, const Certificate& ce
 }
 
 // ---------------------------------------------------------------------------------------------
-// x509 inspect
+// x509 inspect and verify share how a chain file is read.
 
-// A chain file that cannot be read is a usage error; one that does not parse is invalid.
-int RunInspect(const std::string& path, const Context& ctx) {
+// Reads and parses the chain in `path` into `*out_chain`. Returns kExitOk, or the exit status
+// after reporting: a file that cannot be read is a usage error, one that does not parse (or
+// holds no certificate) makes the chain invalid.
+int ReadChain(const std::string& path, const Context& ctx, std::vector<Certificate>* out_chain) {
   absl::StatusOr<std::string> content = ReadInput(path);
   if (!content.ok()) {
     return ReportUsageError(ctx, content.status().message());
   }
   absl::StatusOr<std::vector<Certificate>> chain = ParseCertificates(*content);
+  if (chain.ok() && chain->empty()) {
+    chain = absl::InvalidArgumentError("no certificates");
+  }
   if (!chain.ok()) {
     return ReportInvalid(ctx, absl::StrCat("cannot read certificates from ", InputName(path), ": ",
                                            chain.status().message()));
   }
-  const Certificate& leaf = chain->front();
-  absl::StatusOr<SpiffeId> id = X509SvidLeafId(leaf);
-  const std::vector<std::string> problems = CheckX509SvidProfile(*chain);
+  *out_chain = *std::move(chain);
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+// x509 inspect
+
+nlohmann::json InspectJson(const std::vector<Certificate>& chain,
+                           const absl::StatusOr<SpiffeId>& id,
+                           const std::vector<std::string>& problems, absl::Time now) {
+  const Certificate& leaf = chain.front();
+  nlohmann::json certs = nlohmann::json::array();
+  for (const Certificate& cert : chain) {
+    certs.push_back(CertificateJson(cert));
+  }
+  nlohmann::json doc = {
+      {"valid", problems.empty()},
+      {"spiffe_id", id.ok() ? nlohmann::json(id->str()) : nlohmann::json(nullptr)},
+      {"serial", leaf.SerialHex()},
+      {"not_before", TimeText(leaf.not_before())},
+      {"not_after", TimeText(leaf.not_after())},
+      {"expired", leaf.not_after() < now},
+      {"key_type", KeyTypeText(leaf)},
+      {"chain", certs},
+      {"problems", problems},
+  };
+  if (!id.ok()) {
+    doc["spiffe_id_error"] = std::string(id.status().message());
+  }
+  return doc;
+}
+
+void WriteInspectText(std::ostream& out, const std::vector<Certificate>& chain,
+                      const absl::StatusOr<SpiffeId>& id, const std::vector<std::string>& problems,
+                      absl::Time now) {
+  const Certificate& leaf = chain.front();
+  WriteField(out, 0, "SPIFFE ID",
+             id.ok() ? id->str() : absl::StrCat("(none: ", id.status().message(), ")"));
+  WriteField(out, 0, "serial", leaf.SerialHex());
+  WriteField(out, 0, "not before", TimeText(leaf.not_before()));
+  WriteField(out, 0, "not after",
+             absl::StrCat(TimeText(leaf.not_after()), " (",
+                          leaf.not_after() < now ? "expired " : "expires ",
+                          DescribeFromNow(leaf.not_after(), now), ")"));
+  WriteField(out, 0, "key type", KeyTypeText(leaf));
+  out << "chain (" << chain.size() << (chain.size() == 1 ? " certificate" : " certificates")
+      << ", leaf first):\n";
+  for (size_t i = 0; i < chain.size(); ++i) {
+    WriteCertificateText(out, i, chain[i], now);
+  }
+  if (problems.empty()) {
+    out << "SPIFFE profile problems: none\n";
+    return;
+  }
+  out << "SPIFFE profile problems:\n";
+  for (const std::string& p : problems) {
+    out << "  - " << p << "\n";
+  }
+}
+
+int RunInspect(const std::string& path, const Context& ctx) {
+  std::vector<Certificate> chain;
+  if (int status = ReadChain(path, ctx, &chain); status != kExitOk) {
+    return status;
+  }
+  const absl::StatusOr<SpiffeId> id = X509SvidLeafId(chain.front());
+  const std::vector<std::string> problems = CheckX509SvidProfile(chain);
 
   if (ctx.format == OutputFormat::kJson) {
-    nlohmann::json certs = nlohmann::json::array();
-    for (const Certificate& cert : *chain) {
-      certs.push_back(CertificateJson(cert));
-    }
-    nlohmann::json doc = {
-        {"valid", problems.empty()},
-        {"spiffe_id", id.ok() ? nlohmann::json(id->str()) : nlohmann::json(nullptr)},
-        {"serial", leaf.SerialHex()},
-        {"not_before", TimeText(leaf.not_before())},
-        {"not_after", TimeText(leaf.not_after())},
-        {"expired", leaf.not_after() < ctx.now},
-        {"key_type", KeyTypeText(leaf)},
-        {"chain", certs},
-        {"problems", problems},
-    };
-    if (!id.ok()) {
-      doc["spiffe_id_error"] = std::string(id.status().message());
-    }
-    WriteJson(ctx.out, doc);
+    WriteJson(ctx.out, InspectJson(chain, id, problems, ctx.now));
   } else {
-    WriteField(ctx.out, 0, "SPIFFE ID",
-               id.ok() ? id->str() : absl::StrCat("(none: ", id.status().message(), ")"));
-    WriteField(ctx.out, 0, "serial", leaf.SerialHex());
-    WriteField(ctx.out, 0, "not before", TimeText(leaf.not_before()));
-    WriteField(ctx.out, 0, "not after",
-               absl::StrCat(TimeText(leaf.not_after()), " (",
-                            leaf.not_after() < ctx.now ? "expired " : "expires ",
-                            DescribeFromNow(leaf.not_after(), ctx.now), ")"));
-    WriteField(ctx.out, 0, "key type", KeyTypeText(leaf));
-    ctx.out << "chain (" << chain->size() << (chain->size() == 1 ? " certificate" : " certificates")
-            << ", leaf first):\n";
-    for (size_t i = 0; i < chain->size(); ++i) {
-      WriteCertificateText(ctx.out, i, (*chain)[i], ctx.now);
-    }
-    if (problems.empty()) {
-      ctx.out << "SPIFFE profile problems: none\n";
-    } else {
-      ctx.out << "SPIFFE profile problems:\n";
-      for (const std::string& p : problems) {
-        ctx.out << "  - " << p << "\n";
-      }
-    }
+    WriteInspectText(ctx.out, chain, id, problems, ctx.now);
   }
-  if (!problems.empty()) {
-    ctx.err << "sigil: " << problems.size()
-            << (problems.size() == 1 ? " SPIFFE profile problem" : " SPIFFE profile problems")
-            << ", first: " << problems.front() << "\n";
-    return kExitInvalid;
+  if (problems.empty()) {
+    return kExitOk;
   }
-  return kExitOk;
+  ctx.err << "sigil: " << problems.size()
+          << (problems.size() == 1 ? " SPIFFE profile problem" : " SPIFFE profile problems")
+          << ", first: " << problems.front() << "\n";
+  return kExitInvalid;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,101 +199,120 @@ struct VerifyOptions {
   std::string chain_path;
 };
 
-int RunVerify(const VerifyOptions& options, const Context& base_ctx) {
-  Context ctx = base_ctx;
+// The flags that are not files, checked before anything is read.
+struct VerifyFlags {
+  absl::Time now;
+  std::vector<SpiffeId> expected_ids;
+};
+
+absl::StatusOr<VerifyFlags> CheckVerifyFlags(const VerifyOptions& options, absl::Time now) {
   if (options.pending_trust_domain.has_value()) {
-    return ReportUsageError(ctx,
-                            absl::StrCat("--trust-domain ", options.pending_trust_domain->name(),
-                                         " must be followed by the --bundle FILE it names"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--trust-domain ", options.pending_trust_domain->name(),
+                     " must be followed by the --bundle FILE it names"));
   }
+  VerifyFlags flags{.now = now};
   if (!options.at.empty()) {
-    absl::StatusOr<absl::Time> at = ParseTimeFlag(options.at);
-    if (!at.ok()) {
-      return ReportUsageError(ctx, at.status().message());
-    }
-    ctx.now = *at;
+    SIGIL_ASSIGN_OR_RETURN(flags.now, ParseTimeFlag(options.at));
   }
-  std::vector<SpiffeId> expected;
   for (const std::string& text : options.expected_ids) {
     absl::StatusOr<SpiffeId> id = SpiffeId::Parse(text);
     if (!id.ok()) {
-      return ReportUsageError(
-          ctx, absl::StrCat("--expect-id ", Printable(text), ": ", id.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--expect-id ", Printable(text), ": ", id.status().message()));
     }
-    expected.push_back(*std::move(id));
+    flags.expected_ids.push_back(*std::move(id));
+  }
+  return flags;
+}
+
+// Authorization after authentication (X509-23): exact ID, or any of several.
+absl::Status CheckExpectedId(const std::vector<SpiffeId>& expected, const SpiffeId& id) {
+  if (expected.empty()) {
+    return absl::OkStatus();
+  }
+  const Authorizer authorize =
+      expected.size() == 1 ? AuthorizeId(expected.front()) : AuthorizeOneOf(expected);
+  return authorize(id);
+}
+
+void WriteVerifiedText(std::ostream& out, const VerifiedX509Svid& verified, bool assumed,
+                       absl::Time now) {
+  const Certificate& leaf = verified.path.front();
+  const std::string& td = verified.spiffe_id.trust_domain().name();
+  out << "valid X509-SVID\n";
+  WriteField(out, 2, "SPIFFE ID", verified.spiffe_id.str());
+  WriteField(out, 2, "trust domain",
+             assumed ? absl::StrCat(td,
+                                    " (a --bundle without --trust-domain was taken as this "
+                                    "trust domain's)")
+                     : td);
+  WriteField(out, 2, "checked at", TimeText(now));
+  WriteField(
+      out, 2, "expires",
+      absl::StrCat(TimeText(leaf.not_after()), " (", DescribeFromNow(leaf.not_after(), now), ")"));
+  out << "  path:\n";
+  for (size_t i = 0; i < verified.path.size(); ++i) {
+    const Certificate& cert = verified.path[i];
+    out << "    [" << i << "] " << SubjectName(cert) << " (serial " << cert.SerialHex()
+        << (i + 1 == verified.path.size() ? ", bundle authority)" : ")") << "\n";
+  }
+}
+
+void AddVerifiedJson(const VerifiedX509Svid& verified, bool assumed, nlohmann::json& doc) {
+  nlohmann::json path = nlohmann::json::array();
+  for (const Certificate& cert : verified.path) {
+    path.push_back({{"subject", SubjectName(cert)},
+                    {"serial", cert.SerialHex()},
+                    {"sha256", cert.Sha256Fingerprint()}});
+  }
+  doc["valid"] = true;
+  doc["expires_at"] = TimeText(verified.path.front().not_after());
+  doc["bundle_trust_domain_assumed"] = assumed;
+  doc["path"] = path;
+}
+
+int RunVerify(const VerifyOptions& options, const Context& base_ctx) {
+  absl::StatusOr<VerifyFlags> flags = CheckVerifyFlags(options, base_ctx.now);
+  if (!flags.ok()) {
+    return ReportUsageError(base_ctx, flags.status().message());
+  }
+  Context ctx = base_ctx;
+  ctx.now = flags->now;
+  std::vector<Certificate> chain;
+  if (int status = ReadChain(options.chain_path, ctx, &chain); status != kExitOk) {
+    return status;
   }
 
-  absl::StatusOr<std::string> content = ReadInput(options.chain_path);
-  if (!content.ok()) {
-    return ReportUsageError(ctx, content.status().message());
-  }
-  absl::StatusOr<std::vector<Certificate>> chain = ParseCertificates(*content);
-  if (!chain.ok()) {
-    return ReportInvalid(
-        ctx, absl::StrCat("cannot read certificates from ", InputName(options.chain_path), ": ",
-                          chain.status().message()));
-  }
   // The leaf's trust domain picks the bundle (X509-19); a leaf without a usable SPIFFE ID can
   // never verify, whatever the bundles say.
-  absl::StatusOr<SpiffeId> leaf_id = X509SvidLeafId(chain->front());
+  absl::StatusOr<SpiffeId> leaf_id = X509SvidLeafId(chain.front());
   if (!leaf_id.ok()) {
     return ReportInvalid(ctx, absl::StrCat("X509-SVID is not valid: ", leaf_id.status().message()));
   }
-  const TrustDomain& leaf_td = leaf_id->trust_domain();
-  absl::StatusOr<LoadedBundles> loaded = LoadBundles(options.bundles, leaf_td);
+  absl::StatusOr<LoadedBundles> loaded = LoadBundles(options.bundles, leaf_id->trust_domain());
   if (!loaded.ok()) {
     return ReportUsageError(ctx, loaded.status().message());
   }
-  const bool assumed = loaded->used_default;
 
   nlohmann::json doc = {{"spiffe_id", leaf_id->str()},
-                        {"trust_domain", leaf_td.name()},
+                        {"trust_domain", leaf_id->trust_domain().name()},
                         {"checked_at", TimeText(ctx.now)}};
-  absl::StatusOr<VerifiedX509Svid> verified = VerifyX509Svid(*chain, loaded->bundles, ctx.now);
+  absl::StatusOr<VerifiedX509Svid> verified = VerifyX509Svid(chain, loaded->bundles, ctx.now);
   if (!verified.ok()) {
     return ReportInvalid(ctx, absl::StrCat("X509-SVID is not valid: ", verified.status().message()),
                          doc);
   }
-  if (!expected.empty()) {
-    if (absl::Status s = (expected.size() == 1 ? AuthorizeId(expected.front())
-                                               : AuthorizeOneOf(expected))(verified->spiffe_id);
-        !s.ok()) {
-      return ReportInvalid(ctx, absl::StrCat("X509-SVID is valid but not expected: ", s.message()),
-                           doc);
-    }
+  if (absl::Status s = CheckExpectedId(flags->expected_ids, verified->spiffe_id); !s.ok()) {
+    return ReportInvalid(ctx, absl::StrCat("X509-SVID is valid but not expected: ", s.message()),
+                         doc);
   }
 
-  const Certificate& leaf = verified->path.front();
   if (ctx.format == OutputFormat::kJson) {
-    nlohmann::json path = nlohmann::json::array();
-    for (const Certificate& cert : verified->path) {
-      path.push_back({{"subject", SubjectName(cert)},
-                      {"serial", cert.SerialHex()},
-                      {"sha256", cert.Sha256Fingerprint()}});
-    }
-    doc["valid"] = true;
-    doc["expires_at"] = TimeText(leaf.not_after());
-    doc["bundle_trust_domain_assumed"] = assumed;
-    doc["path"] = path;
+    AddVerifiedJson(*verified, loaded->used_default, doc);
     WriteJson(ctx.out, doc);
-    return kExitOk;
-  }
-  ctx.out << "valid X509-SVID\n";
-  WriteField(ctx.out, 2, "SPIFFE ID", verified->spiffe_id.str());
-  WriteField(ctx.out, 2, "trust domain",
-             assumed ? absl::StrCat(leaf_td.name(),
-                                    " (a --bundle without --trust-domain was taken as this "
-                                    "trust domain's)")
-                     : leaf_td.name());
-  WriteField(ctx.out, 2, "checked at", TimeText(ctx.now));
-  WriteField(ctx.out, 2, "expires",
-             absl::StrCat(TimeText(leaf.not_after()), " (",
-                          DescribeFromNow(leaf.not_after(), ctx.now), ")"));
-  ctx.out << "  path:\n";
-  for (size_t i = 0; i < verified->path.size(); ++i) {
-    const Certificate& cert = verified->path[i];
-    ctx.out << "    [" << i << "] " << SubjectName(cert) << " (serial " << cert.SerialHex()
-            << (i + 1 == verified->path.size() ? ", bundle authority)" : ")") << "\n";
+  } else {
+    WriteVerifiedText(ctx.out, *verified, loaded->used_default, ctx.now);
   }
   return kExitOk;
 }
