@@ -16,11 +16,12 @@
 #include "absl/strings/str_cat.h"
 #include <grpcpp/server_posix.h>
 
-#define SIGIL_LOG_COMPONENT "socket"
 #include "sigil/log.h"
 
 namespace sigil::grpcutil {
 namespace {
+
+constexpr std::string_view kLogComponent = "socket";
 
 absl::Status Errno(const std::string& what, int err) {
   return absl::FailedPreconditionError(absl::StrCat(what, ": ", std::strerror(err)));

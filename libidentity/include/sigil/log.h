@@ -3,6 +3,9 @@
 //
 //   SIGIL_LOG(kInfo, "x509_svid.renewed", {{"spiffe_id", id.str()}, {"serial", serial}});
 //
+// The component (the first word after the level in each line) comes from `kLogComponent`
+// as seen from the call site; see below.
+//
 // Fields are key/value strings. Never put a private key, token or JWT-SVID in a field; log its
 // identity instead (SPIFFE ID, serial, SPKI SHA-256, kid, expiry).
 #ifndef SIGIL_LOG_H_
@@ -60,18 +63,18 @@ void Emit(LogLevel level, std::string_view component, std::string_view event,
           std::initializer_list<LogField> fields);
 }  // namespace log_internal
 
-// Component name used by SIGIL_LOG in a translation unit: define SIGIL_LOG_COMPONENT before
-// including this header, or get "sigil".
-#ifndef SIGIL_LOG_COMPONENT
-#define SIGIL_LOG_COMPONENT "sigil"
-#endif
+// The component SIGIL_LOG names is found by ordinary name lookup of `kLogComponent` at the
+// call site, so a file sets its own with
+//   namespace { constexpr std::string_view kLogComponent = "datastore"; }
+// inside its namespace, and everything else gets this default.
+inline constexpr std::string_view kLogComponent = "sigil";
 
 #define SIGIL_LOG(level, event, ...)                                                     \
   do {                                                                                   \
     if (static_cast<int>(::sigil::LogLevel::level) >=                                    \
             ::sigil::log_internal::g_min_level.load(std::memory_order_relaxed) &&        \
-        ::sigil::log_internal::Enabled(::sigil::LogLevel::level, SIGIL_LOG_COMPONENT)) { \
-      ::sigil::log_internal::Emit(::sigil::LogLevel::level, SIGIL_LOG_COMPONENT, event,  \
+        ::sigil::log_internal::Enabled(::sigil::LogLevel::level, kLogComponent)) {       \
+      ::sigil::log_internal::Emit(::sigil::LogLevel::level, kLogComponent, event,        \
                                   std::initializer_list<::sigil::LogField> __VA_ARGS__); \
     }                                                                                    \
   } while (false)

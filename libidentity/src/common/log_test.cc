@@ -1,4 +1,3 @@
-#define SIGIL_LOG_COMPONENT "test"
 #include "sigil/log.h"
 
 #include <string>
@@ -8,6 +7,8 @@
 
 namespace sigil {
 namespace {
+
+constexpr std::string_view kLogComponent = "test";
 
 class CapturingSink : public LogSink {
  public:
