@@ -26,8 +26,10 @@ std::string IndentLines(const std::string& text, int indent) {
   return pad + absl::StrReplaceAll(text, {{"\n", "\n" + pad}});
 }
 
+// For the terminal: everything outside ASCII is written as \uXXXX, so a claim cannot carry
+// terminal controls or bidirectional overrides.
 std::string Dump(const nlohmann::json& value, int indent = -1) {
-  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+  return value.dump(indent, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
 // A NumericDate claim as a time, when it is a JSON integer (JWT-10, JWT-19).
