@@ -34,7 +34,8 @@ class Certificate {
 
   absl::Time not_before() const;
   absl::Time not_after() const;
-  // Serial number, lowercase hex without leading zeros ("0" for zero).
+  // Serial number as lowercase hex of its big-endian bytes (BN_bn2hex: whole bytes, so an
+  // even number of digits; "0" for zero).
   std::string SerialHex() const;
   absl::StatusOr<PublicKey> public_key() const;
   // URI SANs in the order they appear.

@@ -95,7 +95,7 @@ struct X509CaParams {
 // Plain value; copying copies the DER.
 struct SignedCertificate {
   std::string der;
-  // Lowercase hex without leading zeros, as Certificate::SerialHex().
+  // Lowercase hex, the same text as Certificate::SerialHex() gives for this certificate.
   std::string serial_hex;
   absl::Time not_before;
   absl::Time not_after;
