@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,9 @@ struct DataStoreBackendFactory {
   std::string name;  // the test-name suffix, e.g. "Sqlite"
   std::function<std::unique_ptr<DataStoreBackend>()> make;
 };
+inline void PrintTo(const DataStoreBackendFactory& factory, std::ostream* os) {
+  *os << factory.name;
+}
 
 // A clock the test moves by hand. Starts at a fixed instant with a sub-microsecond part, so
 // that storage precision shows.

@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include <sqlite3.h>
 
@@ -25,7 +25,7 @@ namespace {
 
 constexpr int kRounds = 3;
 constexpr int kChildWriteCap = 20000;  // the child stops on its own if never killed
-constexpr int kBatchSize = 200;
+constexpr int kBatchSize = 1000;
 
 // Writes `line` + '\n' to `fd`; lines are shorter than PIPE_BUF, so each write is atomic.
 bool Report(int fd, const std::string& line) {
@@ -82,31 +82,44 @@ bool Report(int fd, const std::string& line) {
   ::_exit(0);
 }
 
-// The child: whole batches of kBatchSize, each reported as one line after it committed.
+// The child: whole batches of kBatchSize, each reported as one line after it committed. The
+// next batch is built before the report, so that from the report on the child is inside
+// CreateEntries until the next report.
 [[noreturn]] void WriteBatchesUntilKilled(const std::string& path, int fd) {
   ::signal(SIGPIPE, SIG_IGN);
   absl::StatusOr<std::unique_ptr<DataStore>> store = OpenSqliteDataStore(path, {});
   if (!store.ok()) {
     ::_exit(2);
   }
-  for (int b = 0; b < kChildWriteCap / kBatchSize; ++b) {
+  auto make_batch = [](int b) {
     std::vector<RegistrationEntry> batch;
     for (int i = 0; i < kBatchSize; ++i) {
       batch.push_back(MakeEntry("b" + std::to_string(b) + "/" + std::to_string(i), {"a:b"}));
     }
-    if (!(*store)->CreateEntries(std::move(batch)).ok() || !Report(fd, std::to_string(b))) {
+    return batch;
+  };
+  std::vector<RegistrationEntry> next = make_batch(0);
+  for (int b = 0; b < kChildWriteCap / kBatchSize; ++b) {
+    if (!(*store)->CreateEntries(std::move(next)).ok()) {
       ::_exit(3);
+    }
+    next = make_batch(b + 1);
+    if (!Report(fd, std::to_string(b))) {
+      ::_exit(4);
     }
   }
   ::_exit(0);
 }
 
 // Forks `child`, reads its reports until `kill_after` arrived, SIGKILLs it, then drains what
-// it had already written. Returns every report.
+// it had already written. Returns every report. With `rng`, the kill waits a random part of
+// the mean interval between reports, so that it lands anywhere inside the next write rather
+// than right after a report.
 template <typename Child>
-std::vector<std::string> RunAndKill(Child child, size_t kill_after) {
+std::vector<std::string> RunAndKill(Child child, size_t kill_after, std::mt19937* rng) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
+  const auto started = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ADD_FAILURE() << "fork failed";
@@ -138,6 +151,11 @@ std::vector<std::string> RunAndKill(Child child, size_t kill_after) {
       pending.erase(0, nl + 1);
     }
     if (!killed && reports.size() >= kill_after) {
+      if (rng != nullptr) {
+        const auto mean = (std::chrono::steady_clock::now() - started) / reports.size();
+        std::uniform_int_distribution<int64_t> fraction(0, 999);
+        std::this_thread::sleep_for(mean * fraction(*rng) / 1000);
+      }
       ::kill(pid, SIGKILL);
       killed = true;
     }
@@ -179,7 +197,7 @@ TEST(SqliteCrashTest, SigkillLosesNoAcknowledgedEntry) {
     TempDir dir;
     const std::string path = dir.File("datastore.db");
     const std::vector<std::string> acked =
-        RunAndKill([&](int fd) { WriteEntriesUntilKilled(path, fd); }, target);
+        RunAndKill([&](int fd) { WriteEntriesUntilKilled(path, fd); }, target, nullptr);
     ASSERT_GE(acked.size(), target);
 
     // Opening is the repair: SQLite replays the log on its own, and nothing else is needed.
@@ -209,7 +227,7 @@ TEST(SqliteCrashTest, SigkillDuringABatchLeavesAllOrNothingOfIt) {
     TempDir dir;
     const std::string path = dir.File("datastore.db");
     const std::vector<std::string> acked =
-        RunAndKill([&](int fd) { WriteBatchesUntilKilled(path, fd); }, target);
+        RunAndKill([&](int fd) { WriteBatchesUntilKilled(path, fd); }, target, &rng);
     ASSERT_GE(acked.size(), target);
 
     DS_ASSERT_OK_AND_ASSIGN(std::unique_ptr<DataStore> store, OpenSqliteDataStore(path, {}));

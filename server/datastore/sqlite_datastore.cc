@@ -83,8 +83,10 @@ absl::StatusOr<std::vector<Event>> SqliteDataStore::ListEventsSince(int64_t afte
   if (after_revision < 0) {
     return absl::InvalidArgumentError("after_revision is negative");
   }
-  SIGIL_ASSIGN_OR_RETURN(const sqlite::PageCursor cursor,
-                         sqlite::ParsePage(PageRequest{.page_size = limit}));
+  if (limit < 0 || limit > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("limit must be between 0 and ", kMaxPageSize));
+  }
+  const int32_t count = limit == 0 ? kDefaultPageSize : limit;
 
   absl::MutexLock lock(&mu_);
   SIGIL_ASSIGN_OR_RETURN(Transaction txn, Transaction::BeginRead(*db_));
@@ -93,7 +95,7 @@ absl::StatusOr<std::vector<Event>> SqliteDataStore::ListEventsSince(int64_t afte
     SIGIL_ASSIGN_OR_RETURN(Statement stmt,
                            db_->Prepare("SELECT revision, kind, subject, recorded_at FROM events "
                                         "WHERE revision > ? ORDER BY revision LIMIT ?"));
-    stmt.Bind(after_revision).Bind(cursor.size);
+    stmt.Bind(after_revision).Bind(count);
     while (true) {
       SIGIL_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) {

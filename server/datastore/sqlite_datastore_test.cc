@@ -190,6 +190,22 @@ TEST_F(SqliteDataStoreTest, ConcurrentCallersShareOneStore) {
   EXPECT_EQ(*store->CountEntries({}), 100);
 }
 
+TEST_F(SqliteDataStoreTest, FiltersOfManyShapesStayCorrectPastTheStatementCache) {
+  DS_ASSERT_OK_AND_ASSIGN(auto store, Open());
+  DS_ASSERT_OK(store->CreateEntry(MakeEntry("web", {"a:0"})).status());
+  // Each selector count is a distinct statement; 300 of them overflow the 256-slot cache.
+  std::vector<Selector> selectors;
+  for (int i = 0; i < 300; ++i) {
+    selectors.push_back(Selector{"a", std::to_string(i)});
+    DS_ASSERT_OK_AND_ASSIGN(
+        int64_t n,
+        store->CountEntries({.selectors = selectors, .selector_match = SelectorMatch::kAny}));
+    ASSERT_EQ(n, 1) << "with " << selectors.size() << " selectors";
+  }
+  DS_ASSERT_OK_AND_ASSIGN(int64_t again, store->CountEntries({.selectors = Sels({"a:0"})}));
+  EXPECT_EQ(again, 1);
+}
+
 // --- Migrations, through the schema module directly ---
 
 class SqliteMigrationTest : public ::testing::Test {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -20,6 +21,7 @@ namespace {
 
 constexpr int64_t kInfiniteFutureMicros = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInfinitePastMicros = std::numeric_limits<int64_t>::min();
+constexpr size_t kMaxCachedStatements = 256;
 
 // Creates the file owner-only before SQLite sees it: SQLite gives its -wal and -shm files the
 // main file's permission bits, so this one step covers all three.
@@ -213,7 +215,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   // NOMUTEX: the datastore's own mutex serialises every use of this connection.
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  std::unique_ptr<Connection> conn(new Connection(db));  // closes `db` even on failure
+  auto conn = std::make_unique<Connection>(db);  // closes `db` even when opening failed
   if (rc != SQLITE_OK) {
     return SqliteStatus(db, rc, absl::StrCat("opening database ", path));
   }
@@ -236,14 +238,17 @@ absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
     return Statement(db_, it->second.stmt, /*owned=*/false, it->second.in_use.get());
   }
 
+  // Filters make statements of many shapes (one per selector count); past the cap they are
+  // prepared per use rather than kept forever.
+  const bool cache = it == cache_.end() && cache_.size() < kMaxCachedStatements;
   sqlite3_stmt* stmt = nullptr;
-  const int flags = it == cache_.end() ? SQLITE_PREPARE_PERSISTENT : 0;
+  const int flags = cache ? SQLITE_PREPARE_PERSISTENT : 0;
   const int rc =
       sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     return SqliteStatus(db_, rc, "preparing a query");
   }
-  if (it != cache_.end()) {
+  if (!cache) {
     return Statement(db_, stmt, /*owned=*/true, nullptr);
   }
   CachedStatement& slot = cache_[std::string(sql)];

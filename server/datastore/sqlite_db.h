@@ -92,12 +92,15 @@ class Connection {
   // -wal and -shm files SQLite derives from it are owner-only too.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path,
                                                           absl::Duration busy_timeout);
+  // Takes ownership of an open handle; Open() is the usual way in.
+  explicit Connection(sqlite3* db) : db_(db) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Returns a prepared statement for `sql`, from the cache when possible. A statement already
-  // in use (a nested query with the same text) gets a fresh, uncached copy.
+  // in use (a nested query with the same text), or one arriving when the cache holds 256
+  // statements, gets a fresh copy finalised after use.
   absl::StatusOr<Statement> Prepare(std::string_view sql);
   // Runs one or more statements without caching (schema, pragmas, transaction control).
   absl::Status Exec(std::string_view sql);
@@ -107,8 +110,6 @@ class Connection {
   sqlite3* raw() const { return db_; }
 
  private:
-  explicit Connection(sqlite3* db) : db_(db) {}
-
   struct CachedStatement {
     sqlite3_stmt* stmt = nullptr;
     std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
