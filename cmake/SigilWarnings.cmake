@@ -18,3 +18,14 @@ function(sigil_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} sigil_options GTest::gtest_main GTest::gmock)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# Adds every immediate subfolder of the current source folder that has a CMakeLists.txt, in
+# name order, so that a new module needs no edit to its parent's build file.
+function(sigil_add_subdirectories)
+  file(GLOB lists RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*/CMakeLists.txt)
+  list(SORT lists)
+  foreach(list_file ${lists})
+    get_filename_component(dir ${list_file} DIRECTORY)
+    add_subdirectory(${dir})
+  endforeach()
+endfunction()
