@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sigil::attestors {
@@ -21,6 +22,10 @@ struct Selector {
 
   friend bool operator==(const Selector&, const Selector&) = default;
   friend auto operator<=>(const Selector&, const Selector&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Selector& s) {
+    return H::combine(std::move(h), s.type, s.value);
+  }
 };
 
 // Sorts `selectors` and removes duplicates, giving the canonical form the matching functions
