@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "server/admin/agent_service.h"
+#include "server/admin/entry_service.h"
 #include "server/admin/health_service.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "sigil/log.h"
@@ -17,8 +19,14 @@ constexpr std::string_view kLogComponent = "server";
 }  // namespace
 
 struct Server::Services {
-  explicit Services(ServerCore& core) : health(core) {}
+  Services(ServerCore& core, const PeerLookup& peers)
+      : health(core), entries(core, peers), agents(core, peers) {}
+
+  std::vector<grpc::Service*> All() { return {&health, &entries, &agents}; }
+
   HealthService health;
+  EntryService entries;
+  AgentService agents;
 };
 
 namespace {
@@ -61,10 +69,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config) {
   SIGIL_RETURN_IF_ERROR(MakePrivateDirectory(core.config.data_dir));
   SIGIL_ASSIGN_OR_RETURN(core.datastore, OpenDataStore(core));
 
-  server->services_ = std::make_unique<Services>(core);
+  // Services exist before the socket server that dispatches to them, so they find the caller
+  // through this slot, filled once the socket server is up.
+  server->admin_slot_ = std::make_shared<std::atomic<grpcutil::UnixSocketServer*>>(nullptr);
+  PeerLookup peers =
+      [slot = server->admin_slot_](
+          const grpc::ServerContextBase& ctx) -> std::optional<grpcutil::PeerCredentials> {
+    grpcutil::UnixSocketServer* admin = slot->load();
+    return admin != nullptr ? admin->PeerOf(ctx) : std::nullopt;
+  };
+  server->services_ = std::make_unique<Services>(core, peers);
   SIGIL_ASSIGN_OR_RETURN(server->admin_, grpcutil::UnixSocketServer::Start(
-                                             {.path = core.config.admin_socket_path, .mode = 0600},
-                                             {&server->services_->health}));
+                                             {.path = core.config.admin_socket_path,
+                                              .mode = 0600,
+                                              .max_receive_message_size = kMaxAdminMessageBytes},
+                                             server->services_->All()));
+  server->admin_slot_->store(server->admin_.get());
   SIGIL_LOG(kInfo, "server.started",
             {{"trust_domain", core.config.trust_domain->name()},
              {"data_dir", core.config.data_dir},
@@ -77,6 +97,7 @@ Server::~Server() { Shutdown(absl::ZeroDuration()); }
 void Server::Shutdown(absl::Duration grace) {
   if (admin_ != nullptr) {
     admin_->Shutdown(grace);
+    admin_slot_->store(nullptr);
     admin_.reset();
     SIGIL_LOG(kInfo, "server.stopped", {});
   }

@@ -2,6 +2,7 @@
 #ifndef SIGIL_SERVER_APP_SERVER_H_
 #define SIGIL_SERVER_APP_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -11,6 +12,9 @@
 #include "server/app/server_core.h"
 
 namespace sigil::server {
+
+// Largest request the admin socket accepts: room for a batch of kMaxEntriesPerBatch entries.
+inline constexpr int kMaxAdminMessageBytes = 64 << 20;
 
 class Server {
  public:
@@ -32,6 +36,8 @@ class Server {
   std::unique_ptr<ServerCore> core_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpcutil::UnixSocketServer> admin_;
+  // Where the services look up the socket server to name their caller; shared with them.
+  std::shared_ptr<std::atomic<grpcutil::UnixSocketServer*>> admin_slot_;
 };
 
 }  // namespace sigil::server
