@@ -8,7 +8,7 @@
 
 #include "server/ca/ca_manager.h"
 #include "server/ca/ca_manager_internal.h"
-#include "server/ca/key_ids.h"
+#include "server/ca/cert_facts.h"
 #include "sigil/log.h"
 #include "sigil/status.h"
 

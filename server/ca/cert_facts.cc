@@ -1,4 +1,4 @@
-#include "server/ca/key_ids.h"
+#include "server/ca/cert_facts.h"
 
 #include <string_view>
 
@@ -6,12 +6,13 @@
 #include <openssl/x509v3.h>
 
 #include "sigil/keys.h"
+#include "sigil/ossl.h"
 
 namespace sigil::server {
 namespace {
 
-// Certificate exposes no key identifiers, so these two read-only accessors (present in
-// OpenSSL 3 and BoringSSL alike) are used directly; both borrow from the certificate.
+// Certificate exposes none of this, so a few read-only OpenSSL calls (present in OpenSSL 3 and
+// BoringSSL alike) are made directly; all borrow from the certificate.
 std::string OctetsHex(const ASN1_OCTET_STRING* octets) {
   if (octets == nullptr) {
     return "";
@@ -34,6 +35,16 @@ absl::StatusOr<std::string> SubjectKeyIdHex(const Certificate& cert) {
 
 std::string AuthorityKeyIdHex(const Certificate& cert) {
   return OctetsHex(X509_get0_authority_key_id(cert.get()));
+}
+
+bool IsSelfSigned(const Certificate& cert) {
+  if (X509_check_issued(cert.get(), cert.get()) != X509_V_OK) {
+    return false;
+  }
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  const bool verified = key != nullptr && X509_verify(cert.get(), key) == 1;
+  ClearCryptoErrors();
+  return verified;
 }
 
 }  // namespace sigil::server

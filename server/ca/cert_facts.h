@@ -1,8 +1,9 @@
-// The key identifiers an X.509 CA certificate carries, as the CA journal names authorities:
-// lowercase hex of the subjectKeyIdentifier (the authority id) and of the
-// authorityKeyIdentifier's keyIdentifier (the upstream authority id). Internal to sigil_ca.
-#ifndef SIGIL_SERVER_CA_KEY_IDS_H_
-#define SIGIL_SERVER_CA_KEY_IDS_H_
+// Facts about CA certificates that sigil::Certificate does not expose: the key identifiers the
+// CA journal names authorities by (lowercase hex of the subjectKeyIdentifier, the authority id,
+// and of the authorityKeyIdentifier's keyIdentifier, the upstream authority id), and whether a
+// certificate is a self-signed root. Internal to sigil_ca.
+#ifndef SIGIL_SERVER_CA_CERT_FACTS_H_
+#define SIGIL_SERVER_CA_CERT_FACTS_H_
 
 #include <string>
 
@@ -19,6 +20,10 @@ absl::StatusOr<std::string> SubjectKeyIdHex(const Certificate& cert);
 // Empty when `cert` has no authorityKeyIdentifier keyIdentifier (a self-signed root may omit it).
 std::string AuthorityKeyIdHex(const Certificate& cert);
 
+// True when `cert` names itself as issuer (names and key identifiers agree) and its signature
+// verifies with its own key: a root that relying parties can use as a trust anchor.
+bool IsSelfSigned(const Certificate& cert);
+
 }  // namespace sigil::server
 
-#endif  // SIGIL_SERVER_CA_KEY_IDS_H_
+#endif  // SIGIL_SERVER_CA_CERT_FACTS_H_

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "server/ca/cert_facts.h"
 #include "server/ca/files.h"
 #include "server/ca/upstream_authority.h"
 #include "sigil/bundle.h"
@@ -132,6 +133,14 @@ absl::StatusOr<std::unique_ptr<DiskUpstreamAuthority>> DiskUpstreamAuthority::Op
 
   std::vector<Certificate> roots;
   if (files.bundle_file.empty()) {
+    // A bundle whose only authority is an intermediate works with verifiers that accept
+    // partial chains (sigil's does) but not with openssl or Go, so it is not accepted.
+    if (!IsSelfSigned(upstream)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Describe("cert_file", files.cert_file),
+                       ": the certificate is not a self-signed root, so bundle_file must name "
+                       "the roots it chains to"));
+    }
     roots.push_back(upstream);
   } else {
     SIGIL_ASSIGN_OR_RETURN(
@@ -145,16 +154,11 @@ absl::StatusOr<std::unique_ptr<DiskUpstreamAuthority>> DiskUpstreamAuthority::Op
   }
 
   if (absl::Status trial = CheckChainReachesRoots(*issuer, chain, roots, now); !trial.ok()) {
-    if (files.bundle_file.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Describe("cert_file", files.cert_file),
-          ": the certificate is not a self-signed root that can issue CAs, so bundle_file must "
-          "name the roots it chains to (",
-          trial.message(), ")"));
-    }
+    const std::string roots_from =
+        files.bundle_file.empty() ? std::string("itself") : files.bundle_file;
     return absl::InvalidArgumentError(absl::StrCat(
         Describe("cert_file", files.cert_file), " does not lead to a usable path to the roots in ",
-        files.bundle_file, ": ", trial.message()));
+        roots_from, " for a CA it signs: ", trial.message()));
   }
   return std::unique_ptr<DiskUpstreamAuthority>(
       new DiskUpstreamAuthority(*std::move(issuer), std::move(chain), std::move(roots)));
