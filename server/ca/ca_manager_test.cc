@@ -2,8 +2,10 @@
 // datastore and disk key manager.
 #include "server/ca/ca_manager.h"
 
-#include <set>
+#include <array>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -268,6 +270,63 @@ TEST_F(CaManagerTest, BundleNeverHoldsMoreThanActivePreparedAndUnexpiredOld) {
     // At most: one active, one prepared, and the previous active still inside notAfter+grace.
     EXPECT_LE(ca().Bundle()->x509_authorities().size(), 3u) << t;
     EXPECT_LE(ca().Bundle()->jwt_authorities().size(), 3u) << t;
+  }
+}
+
+// Signing reads a snapshot while Tick replaces it: under a rotation running concurrently, every
+// signature succeeds and every leaf verifies against the bundle published after it was signed,
+// at the moment it was signed. The clock moves in steps shorter than the grace, and the main
+// thread waits for each worker to finish an iteration per step, so no CA can be pruned between
+// a worker's signature and its check.
+TEST_F(CaManagerTest, SigningDuringRotationAlwaysGivesLeavesTheBundleTrusts) {
+  constexpr int kWorkers = 2;
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::array<std::atomic<int>, kWorkers> done{};
+  auto worker = [&](int index) {
+    while (!stop.load()) {
+      absl::StatusOr<std::vector<Certificate>> chain = SignTestLeaf(ca());
+      if (!chain.ok()) {
+        failures.fetch_add(1);
+      } else {
+        const absl::Time signed_at = chain->front().not_before() + kX509Backdate;
+        if (!VerifyX509Svid(*chain, *ca().Bundle(), signed_at).ok()) {
+          failures.fetch_add(1);
+        }
+      }
+      done[index].fetch_add(1);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWorkers; ++i) {
+    threads.emplace_back(worker, i);
+  }
+
+  const std::string first_ca = IdInState(ca(), kX509, kActive);
+  const absl::Time start = env_.clock().Now();
+  for (absl::Time t = start; t < start + absl::Hours(48); t += absl::Minutes(30)) {
+    std::array<int, kWorkers> seen;
+    for (int i = 0; i < kWorkers; ++i) {
+      seen[i] = done[i].load();
+    }
+    env_.clock().Set(t);
+    const absl::Status ticked = ca().Tick();
+    EXPECT_TRUE(ticked.ok()) << ticked;
+    for (int i = 0; i < kWorkers; ++i) {
+      while (done[i].load() < seen[i] + 2) {
+        std::this_thread::yield();
+      }
+    }
+  }
+  stop.store(true);
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  // Rotations did happen while the workers signed: the CA of the start is long gone.
+  EXPECT_EQ(CountInState(ca(), kX509, kActive), 1);
+  for (const AuthorityRecord& record : ca().List(kX509)) {
+    EXPECT_NE(record.authority_id, first_ca);
   }
 }
 

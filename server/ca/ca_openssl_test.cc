@@ -162,5 +162,30 @@ TEST_F(CaOpensslVerifyTest, UpstreamLeafWithoutIntermediatesFailsVerification) {
   EXPECT_THAT(bare.output, HasSubstr("unable to get local issuer certificate"));
 }
 
+// The recipe docs/ca.md gives operators: an upstream CA made with the openssl command alone.
+TEST_F(CaOpensslVerifyTest, UpstreamCaMadeWithOpensslCommandsIsAccepted) {
+  const std::string key = files_.File("upstream.key");
+  const std::string cert = files_.File("upstream.crt");
+  const std::string make =
+      absl::StrCat("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '", key,
+                   "' >/dev/null 2>&1 && openssl req -x509 -new -key '", key,
+                   "' -days 365 -subj '/O=Example/CN=Example Upstream CA'"
+                   " -addext 'subjectAltName=URI:spiffe://example.org'"
+                   " -addext 'keyUsage=critical,keyCertSign,cRLSign' -out '",
+                   cert, "' >/dev/null 2>&1");
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  // openssl stamps the real time, so this test runs at the real time too.
+  env_.clock().Set(absl::Now());
+
+  absl::StatusOr<std::unique_ptr<DiskUpstreamAuthority>> upstream =
+      DiskUpstreamAuthority::Open({.cert_file = cert, .key_file = key}, env_.clock().Now());
+  ASSERT_TRUE(upstream.ok()) << upstream.status();
+  ASSERT_TRUE(env_.Start({.upstream = *std::move(upstream)}).ok());
+  absl::StatusOr<std::vector<Certificate>> chain = SignTestLeaf(env_.ca());
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  const VerifyResult result = Verify(env_.ca(), *chain);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
 }  // namespace
 }  // namespace sigil::server
