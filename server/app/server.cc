@@ -7,8 +7,13 @@
 #include "absl/strings/str_cat.h"
 
 #include "server/admin/agent_service.h"
+#include "server/admin/authority_service.h"
+#include "server/admin/bundle_service.h"
 #include "server/admin/entry_service.h"
 #include "server/admin/health_service.h"
+#include "server/admin/svid_service.h"
+#include "server/ca/key_manager.h"
+#include "server/ca/upstream_authority.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "sigil/log.h"
 #include "sigil/status.h"
@@ -20,13 +25,23 @@ constexpr std::string_view kLogComponent = "server";
 
 struct Server::Services {
   Services(ServerCore& core, const PeerLookup& peers)
-      : health(core), entries(core, peers), agents(core, peers) {}
+      : health(core),
+        entries(core, peers),
+        agents(core, peers),
+        bundles(core, peers),
+        svids(core, peers),
+        authorities(core, peers) {}
 
-  std::vector<grpc::Service*> All() { return {&health, &entries, &agents}; }
+  std::vector<grpc::Service*> All() {
+    return {&health, &entries, &agents, &bundles, &svids, &authorities};
+  }
 
   HealthService health;
   EntryService entries;
   AgentService agents;
+  BundleService bundles;
+  SvidService svids;
+  AuthorityService authorities;
 };
 
 namespace {
@@ -57,7 +72,59 @@ absl::StatusOr<std::unique_ptr<DataStore>> OpenDataStore(const ServerCore& core)
   return OpenSqliteDataStore(ds.path, options);
 }
 
+absl::StatusOr<std::unique_ptr<KeyManager>> OpenKeyManager(const KeyManagerConfig& config) {
+  if (config.type == "memory") {
+    return std::make_unique<MemoryKeyManager>();
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::unique_ptr<DiskKeyManager> disk,
+                         DiskKeyManager::Open(config.directory));
+  return disk;
+}
+
+absl::StatusOr<std::unique_ptr<CaManager>> OpenCa(ServerCore& core) {
+  const ServerConfig& config = core.config;
+  CaManagerConfig ca{.trust_domain = *config.trust_domain};
+  ca.ca_ttl = config.ca_ttl;
+  ca.x509_key_type = config.ca_key_type;
+  ca.jwt_key_type = config.jwt_key_type;
+  ca.ca_subject = config.ca_subject;
+  ca.datastore = core.datastore.get();
+  ca.clock = core.clock;
+  ca.bundle_refresh_hint = config.bundle_refresh_hint;
+  absl::StatusOr<std::unique_ptr<KeyManager>> keys = OpenKeyManager(config.key_manager);
+  if (!keys.ok()) {
+    return absl::Status(keys.status().code(),
+                        absl::StrCat("key manager: ", keys.status().message()));
+  }
+  ca.key_manager = *std::move(keys);
+  if (config.upstream_authority.has_value()) {
+    const UpstreamAuthorityConfig& up = *config.upstream_authority;
+    SIGIL_ASSIGN_OR_RETURN(
+        ca.upstream_authority,
+        DiskUpstreamAuthority::Open(
+            {.cert_file = up.cert_file, .key_file = up.key_file, .bundle_file = up.bundle_file},
+            core.clock()));
+  }
+  absl::StatusOr<std::unique_ptr<CaManager>> manager = CaManager::Create(std::move(ca));
+  if (!manager.ok()) {
+    return absl::Status(manager.status().code(), absl::StrCat("CA: ", manager.status().message()));
+  }
+  if (absl::Status tick = (*manager)->Tick(); !tick.ok()) {
+    // Not fatal: the CA has an active authority after Create; the ticker retries.
+    SIGIL_LOG(kWarn, "ca.tick_failed", {{"error", AsStd(tick.message())}});
+  }
+  return manager;
+}
+
 }  // namespace
+
+void Server::TickCaUntilStopped() {
+  while (!stop_ticker_.WaitForNotificationWithTimeout(kCaTickInterval)) {
+    if (absl::Status tick = core_->ca->Tick(); !tick.ok()) {
+      SIGIL_LOG(kWarn, "ca.tick_failed", {{"error", AsStd(tick.message())}});
+    }
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config) {
   std::unique_ptr<Server> server(new Server());
@@ -68,6 +135,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config) {
 
   SIGIL_RETURN_IF_ERROR(MakePrivateDirectory(core.config.data_dir));
   SIGIL_ASSIGN_OR_RETURN(core.datastore, OpenDataStore(core));
+  SIGIL_ASSIGN_OR_RETURN(core.ca, OpenCa(core));
+  server->ticker_ = std::thread([srv = server.get()] { srv->TickCaUntilStopped(); });
 
   // Services exist before the socket server that dispatches to them, so they find the caller
   // through this slot, filled once the socket server is up.
@@ -95,15 +164,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config) {
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
 void Server::Shutdown(absl::Duration grace) {
+  const bool was_running = admin_ != nullptr;
   if (admin_ != nullptr) {
     admin_->Shutdown(grace);
     admin_slot_->store(nullptr);
     admin_.reset();
-    SIGIL_LOG(kInfo, "server.stopped", {});
   }
   services_.reset();
+  if (ticker_.joinable()) {
+    stop_ticker_.Notify();
+    ticker_.join();
+  }
   if (core_ != nullptr) {
+    core_->ca.reset();
     core_->datastore.reset();
+  }
+  if (was_running) {
+    SIGIL_LOG(kInfo, "server.stopped", {});
   }
 }
 
