@@ -43,6 +43,22 @@ struct UpstreamAuthorityConfig {
   std::string bundle_file;
 };
 
+// The node API's attestors and limits (docs/server.md, "Node API").
+struct NodeApiConfig {
+  // node_attestor.x509pop.ca_bundle_path: PEM file of the CA certificates x509pop agents must
+  // chain to. Empty leaves x509pop off. (join_token is always on.)
+  std::string x509pop_ca_bundle_path;
+  // node_api.attest_rate_limit / attest_burst: attestation attempts per second from one source
+  // address, and how many may come at once. 0 turns the limit off.
+  int64_t attest_rate_limit = 10;
+  int64_t attest_burst = 20;
+  // node_api.sign_rate_limit / sign_burst: SVIDs (X.509 and JWT) signed per second for one
+  // agent, and how many at once (an agent starting with many entries asks for them together).
+  // 0 turns the limit off.
+  int64_t sign_rate_limit = 1000;
+  int64_t sign_burst = 10000;
+};
+
 struct ServerConfig {
   // Required: flag --trust-domain or server.trust_domain.
   std::optional<TrustDomain> trust_domain;
@@ -66,6 +82,7 @@ struct ServerConfig {
 
   DatastoreConfig datastore;
   KeyManagerConfig key_manager;
+  NodeApiConfig node_api;
   std::optional<UpstreamAuthorityConfig> upstream_authority;
 };
 

@@ -131,5 +131,57 @@ TEST(ServerConfigTest, UpstreamNeedsCertAndKey) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("cert_file and key_file"));
 }
 
+TEST(ServerConfigTest, NodeApiDefaults) {
+  auto c = Load("[server]\ntrust_domain = \"a.org\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->node_api.x509pop_ca_bundle_path, "");
+  EXPECT_EQ(c->node_api.attest_rate_limit, 10);
+  EXPECT_EQ(c->node_api.attest_burst, 20);
+  EXPECT_EQ(c->node_api.sign_rate_limit, 1000);
+  EXPECT_EQ(c->node_api.sign_burst, 10000);
+}
+
+TEST(ServerConfigTest, ReadsNodeAttestorAndNodeApiKeys) {
+  auto c = Load(R"(
+[server]
+trust_domain = "a.org"
+[node_attestor.join_token]
+[node_attestor.x509pop]
+ca_bundle_path = "/etc/sigil/node-ca.pem"
+[node_api]
+attest_rate_limit = 5
+attest_burst = 7
+sign_rate_limit = 0
+sign_burst = 100
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->node_api.x509pop_ca_bundle_path, "/etc/sigil/node-ca.pem");
+  EXPECT_EQ(c->node_api.attest_rate_limit, 5);
+  EXPECT_EQ(c->node_api.attest_burst, 7);
+  EXPECT_EQ(c->node_api.sign_rate_limit, 0);
+  EXPECT_EQ(c->node_api.sign_burst, 100);
+}
+
+TEST(ServerConfigTest, RejectsNegativeNodeApiLimit) {
+  auto c = Load("[server]\ntrust_domain = \"a.org\"\n[node_api]\nsign_burst = -1\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("node_api.sign_burst: must not be"));
+}
+
+TEST(ServerConfigTest, RejectsUnknownNodeAttestorKey) {
+  auto c = Load("[server]\ntrust_domain = \"a.org\"\n[node_attestor.x509pop]\nca_path = \"x\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("unknown key node_attestor.x509pop.ca_path"));
+}
+
+TEST(ServerConfigTest, JoinTokenTableTakesNoKeys) {
+  auto c =
+      Load("[server]\ntrust_domain = \"a.org\"\n[node_attestor.join_token]\nenabled = false\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("unknown key node_attestor.join_token.enabled"));
+}
+
 }  // namespace
 }  // namespace sigil::server
