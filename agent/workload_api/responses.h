@@ -24,6 +24,9 @@ inline constexpr char kNoIdentityMessage[] = "no identity issued";
 // federated_bundles holds the DER authorities of every other trust domain of the view that
 // has a bundle. Returns kPermissionDenied kNoIdentityMessage when the view has no identity, and
 // nullopt when it has identities but none can be sent yet (SVIDs not issued, bundle missing).
+//
+// Limitation: the private key bytes copied into the message (and into gRPC's send buffers) are
+// not wiped when those are freed, unlike the cache's SecretBytes copy.
 absl::StatusOr<std::optional<wapi::X509SvidResponse>> BuildX509SvidResponse(
     const WorkloadView& view);
 

@@ -61,8 +61,13 @@ absl::StatusOr<std::unique_ptr<WorkloadApiServer>> WorkloadApiServer::Start(
       .jwt_signer = &jwt_signer,
       .attestation = &attestation,
       .pool = self->pool_.get(),
-      .peer_of =
-          [raw](const grpc::ServerContextBase& context) { return raw->socket_->PeerOf(context); },
+      // A call may arrive before Start() has stored the socket server; it is then unknown
+      // and fails attestation like any caller whose credentials are missing.
+      .peer_of = [raw](const grpc::ServerContextBase& context)
+          -> std::optional<grpcutil::PeerCredentials> {
+        const grpcutil::UnixSocketServer* socket = raw->socket_view_.load();
+        return socket == nullptr ? std::nullopt : socket->PeerOf(context);
+      },
       .clock = options.clock,
   });
   auto socket = grpcutil::UnixSocketServer::Start(
@@ -72,6 +77,7 @@ absl::StatusOr<std::unique_ptr<WorkloadApiServer>> WorkloadApiServer::Start(
     return socket.status();
   }
   self->socket_ = *std::move(socket);
+  self->socket_view_.store(self->socket_.get());
   SIGIL_LOG(kInfo, "started", {{"socket", options.socket_path}});
   return self;
 }

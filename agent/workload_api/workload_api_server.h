@@ -9,6 +9,7 @@
 #ifndef SIGIL_AGENT_WORKLOAD_API_WORKLOAD_API_SERVER_H_
 #define SIGIL_AGENT_WORKLOAD_API_WORKLOAD_API_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +68,8 @@ class WorkloadApiServer {
   std::unique_ptr<WorkPool> pool_;
   std::unique_ptr<WorkloadApiService> service_;
   std::unique_ptr<grpcutil::UnixSocketServer> socket_;
+  // socket_ for gRPC threads, which may run before Start() has set socket_.
+  std::atomic<const grpcutil::UnixSocketServer*> socket_view_{nullptr};
   bool shut_down_ = false;
 };
 
