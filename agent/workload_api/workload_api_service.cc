@@ -64,7 +64,9 @@ class WorkloadApiService::StreamBase {
 //   kStreaming (subscribed; writes in flight one at a time)
 //   kFinished  (Finish called exactly once; OnDone follows and deletes the reactor)
 // A cancel or Stop during kStarting is recorded and acted on by Start(), which owns the reactor
-// until it has run.
+// until it has run. StartWrite and Finish are called without holding mu_ (gRPC may run
+// OnWriteDone inline, on the calling thread), so a Stop that finds a write pending leaves the
+// Finish to OnWriteDone: Finish never precedes a StartWrite already decided on.
 template <typename Response>
 class WorkloadApiService::Stream : public grpc::ServerWriteReactor<Response>, public StreamBase {
  public:
@@ -105,6 +107,12 @@ class WorkloadApiService::Stream : public grpc::ServerWriteReactor<Response>, pu
         return;
       }
       phase_ = Phase::kFinished;
+      if (writing_) {
+        // Refresh may be about to call StartWrite outside the lock; Finish must come after
+        // it, so OnWriteDone finishes.
+        finish_after_write_ = std::move(status);
+        return;
+      }
     }
     this->Finish(std::move(status));
   }
@@ -112,23 +120,23 @@ class WorkloadApiService::Stream : public grpc::ServerWriteReactor<Response>, pu
   void OnCancel() override { Stop(grpc::Status::CANCELLED); }
 
   void OnWriteDone(bool ok) override {
+    std::optional<grpc::Status> finish;
     bool refresh = false;
-    bool failed = false;
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      if (!ok) {
-        failed = phase_ == Phase::kStreaming;
-        if (failed) {
-          phase_ = Phase::kFinished;
-        }
+      if (phase_ == Phase::kFinished) {
+        finish = std::exchange(finish_after_write_, std::nullopt);
+      } else if (!ok) {
+        // The client went away mid-write.
+        phase_ = Phase::kFinished;
+        finish = grpc::Status::CANCELLED;
       } else {
-        refresh = phase_ == Phase::kStreaming && dirty_;
+        refresh = dirty_;
       }
     }
-    if (failed) {
-      // The client went away mid-write.
-      this->Finish(grpc::Status::CANCELLED);
+    if (finish.has_value()) {
+      this->Finish(*std::move(finish));
     } else if (refresh) {
       Refresh();
     }
@@ -279,6 +287,8 @@ class WorkloadApiService::Stream : public grpc::ServerWriteReactor<Response>, pu
   grpc::Status stop_status_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  // A Stop that arrived while a write was pending: finished once the write completes.
+  std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   std::string last_digest_ ABSL_GUARDED_BY(mu_);
   // The message in flight; untouched until OnWriteDone.
   Response pending_;

@@ -618,5 +618,53 @@ TEST_F(WorkloadApiTest, ReleasesAStreamTheClientCancels) {
   EXPECT_EQ(cache_->stats().subscribers, 0u);
 }
 
+// Races between pushes, client cancels and shutdown: nothing may crash or leak a stream.
+TEST_F(WorkloadApiTest, SurvivesRotationsWhileStreamsComeAndGoAndShutdown) {
+  auto stub = NewStub();
+  std::atomic<bool> rotating{true};
+  std::thread rotator([&] {
+    while (rotating) {
+      RenewSvid("e-root", "/root-workload");
+    }
+  });
+  std::atomic<int> first_messages{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 15; ++i) {
+        X509Stream stream = OpenX509(*stub);
+        wapi::X509SvidResponse response;
+        if (stream.reader->Read(&response)) {
+          ++first_messages;
+        }
+        stream.reader->Read(&response);  // maybe a push, maybe not yet
+        stream.context->TryCancel();
+        stream.reader->Finish();
+      }
+    });
+  }
+  for (std::thread& t : clients) {
+    t.join();
+  }
+  // Leave streams open, with pushes in flight, while shutting down.
+  std::vector<X509Stream> open;
+  for (int i = 0; i < 5; ++i) {
+    open.push_back(OpenX509(*stub));
+    wapi::X509SvidResponse response;
+    ASSERT_TRUE(open.back().reader->Read(&response));
+  }
+  StopServer();
+  rotating = false;
+  rotator.join();
+  EXPECT_EQ(first_messages, 90);
+  EXPECT_EQ(cache_->stats().subscribers, 0u);
+  for (X509Stream& stream : open) {
+    wapi::X509SvidResponse response;
+    while (stream.reader->Read(&response)) {
+    }
+    EXPECT_EQ(stream.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+}
+
 }  // namespace
 }  // namespace sigil::agent::testing
