@@ -28,6 +28,18 @@ using Action = std::function<int()>;
 
 void AddRunCommand(CLI::App& app, Action* action);
 void AddHealthcheckCommand(CLI::App& app, ClientOptions& options, Action* action);
+// entry create|update|show|delete|count
+void AddEntryCommands(CLI::App& app, ClientOptions& options, Action* action);
+// agent list|show|count|evict|ban
+void AddAgentCommands(CLI::App& app, ClientOptions& options, Action* action);
+// token generate
+void AddTokenCommands(CLI::App& app, ClientOptions& options, Action* action);
+// bundle show|list|set|delete
+void AddBundleCommands(CLI::App& app, ClientOptions& options, Action* action);
+// x509 mint, jwt mint
+void AddSvidCommands(CLI::App& app, ClientOptions& options, Action* action);
+// authority show|prepare|activate|taint|revoke
+void AddAuthorityCommands(CLI::App& app, ClientOptions& options, Action* action);
 
 }  // namespace sigil::server::cli
 

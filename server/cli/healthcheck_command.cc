@@ -11,11 +11,7 @@ namespace sigil::server::cli {
 
 void AddHealthcheckCommand(CLI::App& app, ClientOptions& options, Action* action) {
   CLI::App* cmd = app.add_subcommand("healthcheck", "Check that a running server is ready");
-  cmd->add_option("--socket", options.socket_path, "Admin socket of the server")
-      ->capture_default_str();
-  cmd->add_option("--output", options.output, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  AddClientFlags(cmd, options);
   cmd->callback([&options, action] {
     *action = [&options] {
       auto stub = sigil::admin::v1::HealthService::NewStub(AdminChannel(options));

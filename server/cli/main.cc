@@ -13,6 +13,12 @@ int main(int argc, char** argv) {
   Action action;
   AddRunCommand(app, &action);
   AddHealthcheckCommand(app, options, &action);
+  AddEntryCommands(app, options, &action);
+  AddAgentCommands(app, options, &action);
+  AddTokenCommands(app, options, &action);
+  AddBundleCommands(app, options, &action);
+  AddSvidCommands(app, options, &action);
+  AddAuthorityCommands(app, options, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
