@@ -1,4 +1,5 @@
 // The operator's controls: prepare, activate, taint and revoke, their rules and their errors.
+#include <algorithm>
 #include <string>
 #include <vector>
 

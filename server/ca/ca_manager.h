@@ -26,8 +26,9 @@
 //
 // Thread-safety: every method may be called from any thread. Changes (Tick and the manual
 // controls) are serialised by one mutex and may take milliseconds (key generation, datastore
-// writes). Signing and the accessors never touch the datastore: they take a second mutex only
-// long enough to copy a shared_ptr to an immutable snapshot.
+// writes); List() waits for a change in progress. Signing, Bundle(), ActiveX509Ca() and
+// TaintedAuthorities() never touch the datastore and never wait for a change: they take a
+// second mutex only long enough to copy a shared_ptr to an immutable snapshot.
 #ifndef SIGIL_SERVER_CA_CA_MANAGER_H_
 #define SIGIL_SERVER_CA_CA_MANAGER_H_
 

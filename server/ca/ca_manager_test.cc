@@ -2,6 +2,7 @@
 // datastore and disk key manager.
 #include "server/ca/ca_manager.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <string>

@@ -1,5 +1,6 @@
 // CaManager with a disk upstream authority: SVIDs chain through our intermediate to the
 // operator's root, which is what the bundle holds.
+#include <algorithm>
 #include <string>
 #include <vector>
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 
 #include "sigil/keys.h"
+#include "sigil/secret_bytes.h"
 #include "sigil/status.h"
 
 namespace sigil::server {
@@ -133,7 +134,9 @@ absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_
       if (errno == EINTR) {
         continue;
       }
-      return ErrnoStatus(errno, absl::StrCat("reading ", AsAbsl(what)), path);
+      const int err = errno;
+      WipeString(content);  // it may hold part of a private key
+      return ErrnoStatus(err, absl::StrCat("reading ", AsAbsl(what)), path);
     }
     if (n == 0) {
       break;  // the file shrank while we read it; keep what is there
