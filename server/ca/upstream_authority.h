@@ -58,9 +58,6 @@ struct DiskUpstreamAuthorityFiles {
 // checked once, when it is opened.
 //
 // Limitation: the files are read only at Open, so replacing them takes a server restart.
-// Limitation: the upstream CA certificate must carry exactly one URI SAN "spiffe://<name>" (any
-// trust domain), because sigil::X509Issuer signs only with SPIFFE-profile CAs; an ordinary
-// corporate CA without it is refused at Open with a message saying so.
 class DiskUpstreamAuthority final : public UpstreamAuthority {
  public:
   // Reads and checks the files at `now`: each must exist and parse; the key must be the

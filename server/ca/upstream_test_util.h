@@ -1,5 +1,6 @@
 // A small operator PKI for the upstream authority tests: a root and an intermediate (both with
-// the SPIFFE URI SAN sigil's issuer requires), written to PEM files on demand.
+// a SPIFFE URI SAN; ca_openssl_test covers a corporate CA without one), written to PEM files
+// on demand.
 #ifndef SIGIL_SERVER_CA_UPSTREAM_TEST_UTIL_H_
 #define SIGIL_SERVER_CA_UPSTREAM_TEST_UTIL_H_
 

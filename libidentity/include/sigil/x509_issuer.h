@@ -110,16 +110,18 @@ struct SignedCertificate {
 // per-certificate work. Immutable after Create(); copies share state; thread-safe.
 class X509Issuer {
  public:
-  // Fails with kInvalidArgument when `ca_cert` is not a CA (cA=true and keyCertSign), carries no
-  // "spiffe://<td>" URI SAN, or `ca_key` is not the private half of its public key; kInternal
-  // when OpenSSL fails.
+  // Fails with kInvalidArgument when `ca_cert` is not a CA (cA=true and keyCertSign), carries a
+  // URI SAN that is not exactly one "spiffe://<td>", or `ca_key` is not the private half of its
+  // public key; kInternal when OpenSSL fails. A CA with no URI SAN at all (an operator's
+  // corporate CA acting as upstream authority) is accepted: it can sign CA certificates, and
+  // SignSvid on it fails with kFailedPrecondition.
   static absl::StatusOr<X509Issuer> Create(Certificate ca_cert, PrivateKey ca_key);
 
   // Builds and signs a leaf X509-SVID for `subject_key`. Fails with kInvalidArgument when
   // `params` break a rule above (trust-domain ID, ID over 2048 bytes, ID of another trust
   // domain, non-positive TTL, bad DNS name, unknown subject attribute), with
   // kFailedPrecondition when the CA is not yet valid or has expired at `now`, kInternal when
-  // OpenSSL fails.
+  // OpenSSL fails, kFailedPrecondition when the CA carries no SPIFFE ID.
   absl::StatusOr<SignedCertificate> SignSvid(const X509SvidParams& params,
                                              const PublicKey& subject_key, absl::Time now) const;
   // Same, for a subject key given as SubjectPublicKeyInfo DER (what an agent sends). The SPKI is
@@ -136,7 +138,8 @@ class X509Issuer {
                                      absl::Time now) const;
 
   const Certificate& certificate() const;
-  const TrustDomain& trust_domain() const;
+  // The trust domain of the CA's SPIFFE ID; empty for a CA without one.
+  const std::optional<TrustDomain>& trust_domain() const;
 
  private:
   struct State;

@@ -99,7 +99,12 @@ absl::Status ValidateDnsName(std::string_view name) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateLeafParams(const X509SvidParams& params, const TrustDomain& ca_domain) {
+absl::Status ValidateLeafParams(const X509SvidParams& params,
+                                const std::optional<TrustDomain>& ca_domain) {
+  if (!ca_domain.has_value()) {
+    return absl::FailedPreconditionError(
+        "signing CA carries no SPIFFE ID, so it may sign CA certificates but not X509-SVIDs");
+  }
   const SpiffeId& id = params.spiffe_id;
   if (id.str().size() > kMaxSpiffeIdLength) {  // ID-16
     return absl::InvalidArgumentError(absl::StrCat(
@@ -109,9 +114,9 @@ absl::Status ValidateLeafParams(const X509SvidParams& params, const TrustDomain&
     return absl::InvalidArgumentError(absl::StrCat(
         "SPIFFE ID ", id.str(), " has no path: a trust domain ID cannot be a leaf SVID"));
   }
-  if (!id.MemberOf(ca_domain)) {
+  if (!id.MemberOf(*ca_domain)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "SPIFFE ID ", id.str(), " is not in the CA's trust domain ", ca_domain.name()));
+        "SPIFFE ID ", id.str(), " is not in the CA's trust domain ", ca_domain->name()));
   }
   if (params.dns_names.size() > kMaxX509DnsNames) {
     return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxX509DnsNames, " DNS names"));
@@ -275,7 +280,12 @@ absl::StatusOr<Validity> ClampedValidity(absl::Time now, absl::Duration ttl,
   return Validity{not_before, not_after};
 }
 
-absl::StatusOr<TrustDomain> CaTrustDomain(const CertFacts& facts) {
+// The trust domain a signing CA's URI SAN names, or nullopt for a CA without URI SANs (an
+// operator's corporate CA used as an upstream authority: it signs intermediates, never leaves).
+absl::StatusOr<std::optional<TrustDomain>> CaTrustDomain(const CertFacts& facts) {
+  if (facts.uris.empty()) {
+    return std::optional<TrustDomain>();
+  }
   if (facts.uris.size() != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("signing CA must carry exactly one URI SAN spiffe://<trust domain>, found ",
@@ -290,7 +300,7 @@ absl::StatusOr<TrustDomain> CaTrustDomain(const CertFacts& facts) {
     return absl::InvalidArgumentError(
         absl::StrCat("signing CA SPIFFE ID ", id->str(), " has a path"));
   }
-  return id->trust_domain();
+  return std::optional<TrustDomain>(id->trust_domain());
 }
 
 absl::StatusOr<std::string> KeyIdOfCa(X509* ca) {
@@ -347,7 +357,7 @@ absl::StatusOr<Certificate> BuildCa(const X509CaParams& params, const SpkiParts&
 struct IssuerCore {
   Certificate cert;
   PrivateKey key;
-  TrustDomain trust_domain;
+  std::optional<TrustDomain> trust_domain;
   absl::Time not_before;
   absl::Time not_after;
   EvpMdPtr md;
@@ -445,7 +455,9 @@ absl::StatusOr<Certificate> X509Issuer::SignCa(const X509CaParams& params,
 
 const Certificate& X509Issuer::certificate() const { return state_->core.cert; }
 
-const TrustDomain& X509Issuer::trust_domain() const { return state_->core.trust_domain; }
+const std::optional<TrustDomain>& X509Issuer::trust_domain() const {
+  return state_->core.trust_domain;
+}
 
 absl::StatusOr<Certificate> SignedCertificate::ToCertificate() const {
   return Certificate::FromDer(der);
@@ -459,7 +471,7 @@ absl::StatusOr<X509Issuer> X509Issuer::Create(Certificate ca_cert, PrivateKey ca
   if ((facts.key_usage & KU_KEY_CERT_SIGN) == 0) {
     return absl::InvalidArgumentError("signing certificate lacks keyCertSign");
   }
-  SIGIL_ASSIGN_OR_RETURN(TrustDomain trust_domain, CaTrustDomain(facts));
+  SIGIL_ASSIGN_OR_RETURN(std::optional<TrustDomain> trust_domain, CaTrustDomain(facts));
   absl::StatusOr<PublicKey> ca_public = ca_cert.public_key();
   if (!ca_public.ok() || !ca_key.Matches(*ca_public)) {
     return absl::InvalidArgumentError("signing key does not match the CA certificate");

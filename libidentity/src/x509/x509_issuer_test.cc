@@ -341,9 +341,30 @@ TEST_F(X509IssuerTest, CreateRefusesAKeyThatIsNotTheCas) {
   EXPECT_THAT(std::string(issuer.status().message()), HasSubstr("does not match"));
 }
 
-TEST_F(X509IssuerTest, CreateRefusesACaWithoutSpiffeId) {
+// An operator's corporate CA has no SPIFFE ID: it may act as upstream authority and sign our
+// intermediate, but it must never sign workload SVIDs itself.
+TEST_F(X509IssuerTest, CaWithoutSpiffeIdSignsCasButNotSvids) {
   x509_test::RawCertSpec spec = x509_test::RawCaSpec(Td("example.org"), "no-id");
   spec.uris.clear();
+  Certificate ca = x509_test::MakeRawCert(spec, root_.key.public_key(), nullptr, root_.key);
+  X509Issuer issuer = Must(X509Issuer::Create(ca, root_.key));
+  EXPECT_FALSE(issuer.trust_domain().has_value());
+
+  absl::StatusOr<SignedCertificate> leaf =
+      issuer.SignSvid({.spiffe_id = Id("spiffe://example.org/web")}, leaf_key_.public_key(), kNow);
+  EXPECT_EQ(leaf.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(leaf.status().message()), HasSubstr("carries no SPIFFE ID"));
+
+  PrivateKey intermediate_key = NewKey();
+  Certificate intermediate =
+      Must(issuer.SignCa({.trust_domain = Td("example.org")}, intermediate_key.public_key(), kNow));
+  EXPECT_TRUE(intermediate.IsCa());
+  EXPECT_EQ(X509_verify(intermediate.get(), X509_get0_pubkey(ca.get())), 1);
+}
+
+TEST_F(X509IssuerTest, CreateRefusesACaWithTwoUriSans) {
+  x509_test::RawCertSpec spec = x509_test::RawCaSpec(Td("example.org"), "two-ids");
+  spec.uris.push_back("spiffe://other.org");
   Certificate ca = x509_test::MakeRawCert(spec, root_.key.public_key(), nullptr, root_.key);
   absl::StatusOr<X509Issuer> issuer = X509Issuer::Create(ca, root_.key);
   EXPECT_EQ(issuer.status().code(), absl::StatusCode::kInvalidArgument);
