@@ -52,9 +52,10 @@ absl::Status CheckEntryPolicy(const RegistrationEntry& entry, const EntryPolicy&
     }
   }
   if (entry.expires_at.has_value() && *entry.expires_at <= now) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expires_at ", absl::FormatTime(absl::RFC3339_sec, *entry.expires_at, absl::UTCTimeZone()),
-        " is in the past"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expires_at ",
+                     absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *entry.expires_at, absl::UTCTimeZone()),
+                     " is in the past"));
   }
   return absl::OkStatus();
 }

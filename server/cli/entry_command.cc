@@ -16,7 +16,6 @@
 #include "server/cli/entry_json.h"
 #include "server/cli/flags.h"
 #include "server/cli/print.h"
-#include "sigil/spiffe_id.h"
 #include "sigil/status.h"
 
 namespace sigil::server::cli {
@@ -106,15 +105,17 @@ void AddFieldFlags(CLI::App* cmd, EntryFields& f) {
       keep(cmd->add_option("--description", f.description, "Free text (inventory)"));
 }
 
-// spiffe://<td>/sigil/server for the trust domain of `spiffe_id`.
-absl::StatusOr<std::string> NodeAliasParent(const std::string& spiffe_id) {
-  absl::StatusOr<SpiffeId> id = SpiffeId::Parse(spiffe_id);
-  if (!id.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--node takes the trust domain from --spiffe-id, which is not a SPIFFE ID: ",
-                     id.status().message()));
+// spiffe://<td>/sigil/server for the trust domain of `spiffe_id`. The trust domain is cut out
+// of the text without judging it: a malformed --spiffe-id is the server's to refuse, with the
+// same "spiffe_id: ..." message as without --node.
+std::string NodeAliasParent(std::string_view spiffe_id) {
+  constexpr std::string_view kScheme = "spiffe://";
+  if (!spiffe_id.starts_with(kScheme)) {
+    return "";
   }
-  return absl::StrCat(id->trust_domain().IdString(), AsAbsl(kServerIdPath));
+  const std::string_view rest = spiffe_id.substr(kScheme.size());
+  return absl::StrCat(AsAbsl(kScheme), AsAbsl(rest.substr(0, rest.find('/'))),
+                      AsAbsl(kServerIdPath));
 }
 
 // A list flag given once with an empty value clears the list.
@@ -134,7 +135,7 @@ absl::Status ApplyFields(const EntryFields& f, v1::Entry& entry) {
     entry.set_parent_id(f.parent_id);
   }
   if (f.node) {
-    SIGIL_ASSIGN_OR_RETURN(*entry.mutable_parent_id(), NodeAliasParent(entry.spiffe_id()));
+    entry.set_parent_id(NodeAliasParent(entry.spiffe_id()));
   }
   if (f.selectors_opt->count() > 0) {
     entry.clear_selectors();
