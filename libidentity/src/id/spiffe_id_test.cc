@@ -3,6 +3,7 @@
 // name; every offset below was counted by hand against the input.
 #include "sigil/spiffe_id.h"
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ struct AcceptCase {
   std::string trust_domain;
   std::string path;
 };
+
+// Test names show the case name, not a byte dump of the struct.
+void PrintTo(const AcceptCase& c, std::ostream* os) { *os << c.name; }
 
 class SpiffeIdAcceptTest : public ::testing::TestWithParam<AcceptCase> {};
 
@@ -81,6 +85,9 @@ struct RejectCase {
   std::string id;
   std::string message;
 };
+
+// Test names show the case name, not a byte dump of the struct.
+void PrintTo(const RejectCase& c, std::ostream* os) { *os << c.name; }
 
 class SpiffeIdRejectTest : public ::testing::TestWithParam<RejectCase> {};
 
@@ -428,6 +435,9 @@ struct SegmentCase {
   std::string segment;
   std::string message;
 };
+
+// Test names show the case name, not a byte dump of the struct.
+void PrintTo(const SegmentCase& c, std::ostream* os) { *os << c.name; }
 
 class SpiffeIdBadSegmentTest : public ::testing::TestWithParam<SegmentCase> {};
 
