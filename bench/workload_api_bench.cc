@@ -94,8 +94,9 @@ struct Agent {
 };
 
 Agent& TheAgent() {
-  static Agent* agent = new Agent();  // lives until exit; the process ends right after
-  return *agent;
+  // Destroyed at exit, which shuts the server down and removes its directory.
+  static Agent agent;
+  return agent;
 }
 
 // Counts finished operations and lets the benchmark thread wait for a number of them.
