@@ -151,6 +151,11 @@ void Manager::SyncLoop() {
       if (stopping_) {
         return;
       }
+      if (reopen_sync_) {
+        // Cancelled on purpose: the agent SVID changed and the stream moves to the new channel.
+        reopen_sync_ = false;
+        continue;
+      }
     }
     if (absl::IsPermissionDenied(ended)) {
       HandleRefusal(ended);
@@ -302,16 +307,35 @@ void Manager::InstallAgentSvid(X509Svid svid) {
   agent_rekey_ = false;
   // The open Sync stream runs on the previous channel; reopen it on the new one.
   if (sync_stream_ != nullptr) {
+    reopen_sync_ = true;
     sync_stream_->Cancel();
   }
 }
 
 void Manager::RenewAgentSvidIfDue(absl::Time now) {
+  bool expired = false;
   {
     absl::MutexLock lock(&mu_);
     if (failed_ || now < agent_retry_at_ || (!agent_rekey_ && now < HalfLife(agent_svid_))) {
       return;
     }
+    expired = now >= agent_svid_.expires_at();
+    if (expired) {
+      agent_retry_at_ = now + absl::Seconds(30);
+    }
+  }
+  if (expired) {
+    // The server will not take an expired client certificate, so renewal cannot work: only a
+    // new attestation can. Cached workload SVIDs stay in service meanwhile.
+    if (options_.attestor != nullptr && options_.attestor->CanReattest()) {
+      HandleRefusal(absl::UnauthenticatedError("the agent SVID has expired"));
+    } else {
+      SIGIL_LOG(kError, "agent_svid.expired",
+                {{"meaning",
+                  "the server was unreachable until the agent SVID expired; a join_token agent "
+                  "cannot attest again: issue a new token and restart the agent"}});
+    }
+    return;
   }
   absl::StatusOr<PrivateKey> key = PrivateKey::Generate(KeyType::kEcP256);
   absl::StatusOr<X509Svid> renewed = key.ok() ? options_.client->RenewAgent(*key) : key.status();
@@ -416,9 +440,11 @@ size_t Manager::RenewWorkloadSvids(absl::Time now) {
 // ---- Refusal -------------------------------------------------------------------------------
 
 void Manager::HandleRefusal(const absl::Status& status) {
-  SIGIL_LOG(kError, "agent.refused",
-            {{"error", AsStd(status.message())},
-             {"meaning", "the server does not accept this agent: evicted, banned or unknown"}});
+  SIGIL_LOG(
+      kError, "agent.refused",
+      {{"error", AsStd(status.message())},
+       {"meaning",
+        "the server no longer accepts this agent: evicted, banned, unknown, or its SVID expired"}});
   if (options_.attestor != nullptr && options_.attestor->CanReattest()) {
     absl::StatusOr<PrivateKey> key = PrivateKey::Generate(KeyType::kEcP256);
     absl::StatusOr<AttestOutcome> outcome =

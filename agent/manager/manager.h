@@ -128,6 +128,8 @@ class Manager {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  // Set when the Sync stream was cancelled to move it to a new channel.
+  bool reopen_sync_ ABSL_GUARDED_BY(mu_) = false;
   SyncStream* sync_stream_ ABSL_GUARDED_BY(mu_) = nullptr;
   BundleSet bundles_ ABSL_GUARDED_BY(mu_);
   // What each cached SVID was issued for and chains through (for taints).
