@@ -11,6 +11,7 @@ TestServer::TestServer() {
   config.trust_domain = *TrustDomain::FromString(kTestTrustDomain);
   config.data_dir = dir_.File("server");
   config.key_manager.type = "memory";
+  config.bind_address = "127.0.0.1:0";  // the node API: any free port, never a fixed one
   if (absl::Status s = FinishServerConfig(config); !s.ok()) {
     std::cerr << "test server config: " << s << "\n";
     std::abort();

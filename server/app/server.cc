@@ -15,6 +15,7 @@
 #include "server/ca/key_manager.h"
 #include "server/ca/upstream_authority.h"
 #include "server/datastore/sqlite_datastore.h"
+#include "server/registry/notifying_datastore.h"
 #include "sigil/log.h"
 #include "sigil/status.h"
 
@@ -134,8 +135,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config) {
   core.started_at = core.clock();
 
   SIGIL_RETURN_IF_ERROR(MakePrivateDirectory(core.config.data_dir));
-  SIGIL_ASSIGN_OR_RETURN(core.datastore, OpenDataStore(core));
+  // Every write, whoever makes it, refreshes the registry before it returns, so agents'
+  // sync streams see admin changes at once.
+  SIGIL_ASSIGN_OR_RETURN(std::unique_ptr<DataStore> store, OpenDataStore(core));
+  auto notifying = std::make_unique<NotifyingDataStore>(std::move(store));
+  NotifyingDataStore& writes = *notifying;
+  core.datastore = std::move(notifying);
   SIGIL_ASSIGN_OR_RETURN(core.ca, OpenCa(core));
+  SIGIL_ASSIGN_OR_RETURN(
+      server->registry_,
+      Registry::Load({.trust_domain = *core.config.trust_domain, .datastore = &writes.inner()}));
+  writes.set_write_hook([registry = server->registry_.get()] { (void)registry->Refresh(); });
   server->ticker_ = std::thread([srv = server.get()] { srv->TickCaUntilStopped(); });
 
   // Services exist before the socket server that dispatches to them, so they find the caller
@@ -154,6 +164,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config) {
                                               .max_receive_message_size = kMaxAdminMessageBytes},
                                              server->services_->All()));
   server->admin_slot_->store(server->admin_.get());
+  SIGIL_ASSIGN_OR_RETURN(server->node_api_,
+                         NodeApiServer::Start(NodeApiOptionsFromConfig(core.config, core.clock),
+                                              *core.ca, *core.datastore, *server->registry_));
   SIGIL_LOG(kInfo, "server.started",
             {{"trust_domain", core.config.trust_domain->name()},
              {"data_dir", core.config.data_dir},
@@ -165,6 +178,10 @@ Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
 void Server::Shutdown(absl::Duration grace) {
   const bool was_running = admin_ != nullptr;
+  if (node_api_ != nullptr) {
+    node_api_->Shutdown(grace);
+    node_api_.reset();
+  }
   if (admin_ != nullptr) {
     admin_->Shutdown(grace);
     admin_slot_->store(nullptr);
@@ -175,6 +192,10 @@ void Server::Shutdown(absl::Duration grace) {
     stop_ticker_.Notify();
     ticker_.join();
   }
+  if (core_ != nullptr && registry_ != nullptr) {
+    static_cast<NotifyingDataStore&>(*core_->datastore).set_write_hook({});
+  }
+  registry_.reset();
   if (core_ != nullptr) {
     core_->ca.reset();
     core_->datastore.reset();

@@ -12,6 +12,8 @@
 
 #include "common/grpc/unix_socket_server.h"
 #include "server/app/server_core.h"
+#include "server/nodeapi/node_api_server.h"
+#include "server/registry/registry.h"
 
 namespace sigil::server {
 
@@ -37,6 +39,8 @@ class Server {
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
   ServerCore& core() { return *core_; }
+  // The node API's bound port (useful with --bind-address HOST:0).
+  int node_api_port() const { return node_api_ != nullptr ? node_api_->port() : 0; }
 
  private:
   struct Services;
@@ -50,6 +54,9 @@ class Server {
   std::shared_ptr<std::atomic<grpcutil::UnixSocketServer*>> admin_slot_;
   absl::Notification stop_ticker_;
   std::thread ticker_;
+  // The in-memory registry the node API serves from; refreshed after every datastore write.
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<NodeApiServer> node_api_;
 };
 
 }  // namespace sigil::server
