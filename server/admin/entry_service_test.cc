@@ -83,6 +83,7 @@ TEST_F(EntryServiceTest, CreatesNodeAliasChildWithServerOwnedFields) {
   EXPECT_EQ(created.selectors(0).value(), "uid:1000");
 }
 
+// ID-05: an uppercase trust domain is refused, never lowercased.
 TEST_F(EntryServiceTest, RejectsMalformedSpiffeIdWithParserMessage) {
   grpc::Status status = Refusal(MakeEntry("spiffe://Example.org/web"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -95,6 +96,7 @@ TEST_F(EntryServiceTest, RejectsMissingSpiffeId) {
   EXPECT_EQ(status.error_message(), "spiffe_id is required");
 }
 
+// ID-23: the trust domain's own ID is never a workload identity.
 TEST_F(EntryServiceTest, RejectsTrustDomainIdAsSpiffeId) {
   grpc::Status status = Refusal(MakeEntry("spiffe://example.org"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

@@ -50,6 +50,7 @@ class SvidServiceTest : public ::testing::Test {
   PrivateKey key_ = *PrivateKey::Generate(KeyType::kEcP256);
 };
 
+// X509-13, X509-19: the chain validates against the bundle of the leaf's trust domain.
 TEST_F(SvidServiceTest, MintedX509SvidVerifiesAgainstReturnedBundle) {
   v1::MintX509SvidResponse response;
   ASSERT_TRUE(MintX509(X509Request("spiffe://example.org/web"), &response).ok());
@@ -121,6 +122,7 @@ TEST_F(SvidServiceTest, X509RefusesIdOutsideTrustDomain) {
   EXPECT_THAT(status.error_message(), HasSubstr("outside the server's trust domain"));
 }
 
+// X509-02, ID-23: a leaf's SPIFFE ID has a path.
 TEST_F(SvidServiceTest, X509RefusesTrustDomainId) {
   v1::MintX509SvidResponse response;
   grpc::Status status = MintX509(X509Request("spiffe://example.org"), &response);
@@ -143,6 +145,7 @@ TEST_F(SvidServiceTest, X509RefusesBadDnsName) {
   EXPECT_EQ(MintX509(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// JWT-12, JWT-18: signed with a jwt-svid key of the own bundle, sub and exp as issued.
 TEST_F(SvidServiceTest, MintedJwtSvidValidatesWithOwnBundle) {
   v1::MintJwtSvidRequest request;
   request.set_spiffe_id("spiffe://example.org/web");
@@ -158,6 +161,7 @@ TEST_F(SvidServiceTest, MintedJwtSvidValidatesWithOwnBundle) {
   EXPECT_EQ(absl::ToUnixSeconds(svid->expires_at), response.expires_at());
 }
 
+// JWT-16: short default lifetime, SPIRE's 5 minutes.
 TEST_F(SvidServiceTest, JwtTtlDefaultsToFiveMinutes) {
   v1::MintJwtSvidRequest request;
   request.set_spiffe_id("spiffe://example.org/web");
