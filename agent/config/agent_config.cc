@@ -12,17 +12,6 @@ namespace {
 // a typo cannot make the bound meaningless.
 constexpr int64_t kMaxX509SvidCacheSize = 1'000'000;
 
-template <typename T>
-absl::Status Assign(absl::StatusOr<std::optional<T>> value, T& out) {
-  if (!value.ok()) {
-    return value.status();
-  }
-  if (value->has_value()) {
-    out = **value;
-  }
-  return absl::OkStatus();
-}
-
 // HOST:PORT with a non-empty host (a name, an IPv4 literal or a bracketed IPv6 literal) and a
 // port in 1..65535.
 absl::Status CheckHostPort(std::string_view what, const std::string& address) {
@@ -61,20 +50,15 @@ absl::StatusOr<BundleFormat> ParseBundleFormat(std::string_view name) {
 
 absl::StatusOr<AgentConfig> ReadAgentConfig(config::TomlReader& r) {
   AgentConfig c;
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("agent.server_address"), c.server_address));
-  SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> td, r.GetString("agent.trust_domain"));
-  if (td.has_value()) {
-    absl::StatusOr<TrustDomain> parsed = TrustDomain::FromString(*td);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("agent.trust_domain: ", parsed.status().message()));
-    }
-    c.trust_domain = *parsed;
-  }
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("agent.data_dir"), c.data_dir));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("agent.socket_path"), c.socket_path));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("agent.admin_socket_path"), c.admin_socket_path));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("agent.trust_bundle_path"), c.trust_bundle_path));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("agent.server_address"), c.server_address));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetTrustDomain("agent.trust_domain"), c.trust_domain));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("agent.data_dir"), c.data_dir));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("agent.socket_path"), c.socket_path));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetString("agent.admin_socket_path"), c.admin_socket_path));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetString("agent.trust_bundle_path"), c.trust_bundle_path));
   SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> format,
                          r.GetString("agent.trust_bundle_format"));
   if (format.has_value()) {
@@ -85,13 +69,14 @@ absl::StatusOr<AgentConfig> ReadAgentConfig(config::TomlReader& r) {
     }
     c.trust_bundle_format = *parsed;
   }
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetBool("agent.insecure_bootstrap"), c.insecure_bootstrap));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetBool("agent.insecure_bootstrap"), c.insecure_bootstrap));
   SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> level, r.GetString("agent.log_level"));
   if (level.has_value() && !ParseLogLevel(*level, &c.log_level)) {
     return absl::InvalidArgumentError("agent.log_level: expected debug, info, warn, error or off");
   }
   std::string log_format = "text";
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("agent.log_format"), log_format));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("agent.log_format"), log_format));
   if (log_format != "text" && log_format != "json") {
     return absl::InvalidArgumentError("agent.log_format: expected text or json");
   }
@@ -111,11 +96,12 @@ absl::StatusOr<AgentConfig> ReadAgentConfig(config::TomlReader& r) {
     c.node_attestor.join_token = SecretBytes::Adopt(std::move(*token));
   }
 
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("node_attestor.type"), c.node_attestor.type));
   SIGIL_RETURN_IF_ERROR(
-      Assign(r.GetString("node_attestor.certificate_path"), c.node_attestor.certificate_path));
-  SIGIL_RETURN_IF_ERROR(
-      Assign(r.GetString("node_attestor.private_key_path"), c.node_attestor.private_key_path));
+      config::AssignIfSet(r.GetString("node_attestor.type"), c.node_attestor.type));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("node_attestor.certificate_path"),
+                                            c.node_attestor.certificate_path));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("node_attestor.private_key_path"),
+                                            c.node_attestor.private_key_path));
   SIGIL_RETURN_IF_ERROR(r.CheckAllKeysUsed());
   return c;
 }

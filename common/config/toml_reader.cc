@@ -158,6 +158,21 @@ absl::StatusOr<std::optional<std::vector<std::string>>> TomlReader::GetStringArr
   return std::optional<std::vector<std::string>>(std::move(out));
 }
 
+absl::StatusOr<std::optional<TrustDomain>> TomlReader::GetTrustDomain(std::string_view key) {
+  absl::StatusOr<std::optional<std::string>> name = GetString(key);
+  if (!name.ok()) {
+    return name.status();
+  }
+  if (!name->has_value()) {
+    return std::optional<TrustDomain>();
+  }
+  absl::StatusOr<TrustDomain> td = TrustDomain::FromString(**name);
+  if (!td.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(key), ": ", td.status().message()));
+  }
+  return std::optional<TrustDomain>(*std::move(td));
+}
+
 bool TomlReader::HasTable(std::string_view key) {
   toml::node* node = impl_->Find(key);
   return node != nullptr && node->is_table();

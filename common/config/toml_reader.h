@@ -16,6 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+#include "sigil/spiffe_id.h"
+
 namespace sigil::config {
 
 inline constexpr size_t kMaxConfigFileSize = 1024 * 1024;
@@ -43,6 +45,8 @@ class TomlReader {
   // Negative durations are refused.
   absl::StatusOr<std::optional<absl::Duration>> GetDuration(std::string_view key);
   absl::StatusOr<std::optional<std::vector<std::string>>> GetStringArray(std::string_view key);
+  // A trust domain name, validated; the error names the key and the broken rule.
+  absl::StatusOr<std::optional<TrustDomain>> GetTrustDomain(std::string_view key);
   // True when `key` names a table (e.g. "upstream_authority.disk").
   bool HasTable(std::string_view key);
 
@@ -54,6 +58,31 @@ class TomlReader {
   explicit TomlReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Stores the value of a getter above in `out` when the key was present, leaving the default
+// otherwise; returns the getter's error:
+//   SIGIL_RETURN_IF_ERROR(AssignIfSet(reader.GetString("server.data_dir"), config.data_dir));
+template <typename T>
+absl::Status AssignIfSet(absl::StatusOr<std::optional<T>> value, T& out) {
+  if (!value.ok()) {
+    return value.status();
+  }
+  if (value->has_value()) {
+    out = **std::move(value);
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status AssignIfSet(absl::StatusOr<std::optional<T>> value, std::optional<T>& out) {
+  if (!value.ok()) {
+    return value.status();
+  }
+  if (value->has_value()) {
+    out = *std::move(value);
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace sigil::config
 

@@ -70,6 +70,28 @@ TEST(TomlReaderTest, SyntaxErrorNamesLine) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("bad.toml:2:"));
 }
 
+TEST(TomlReaderTest, ReadsATrustDomainAndNamesTheKeyOfABadOne) {
+  auto r = TomlReader::Parse("good = \"example.org\"\nbad = \"Example.org\"\n", "t.toml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((**r->GetTrustDomain("good")).name(), "example.org");
+  EXPECT_FALSE(r->GetTrustDomain("absent")->has_value());
+  auto bad = r->GetTrustDomain("bad");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("bad: trust domain has an uppercase letter at byte 0"));
+}
+
+TEST(TomlReaderTest, AssignIfSetKeepsTheDefaultForAnAbsentKey) {
+  auto r = TomlReader::Parse("set = \"x\"\n", "t.toml");
+  ASSERT_TRUE(r.ok());
+  std::string set = "default";
+  std::string unset = "default";
+  ASSERT_TRUE(AssignIfSet(r->GetString("set"), set).ok());
+  ASSERT_TRUE(AssignIfSet(r->GetString("unset"), unset).ok());
+  EXPECT_EQ(set, "x");
+  EXPECT_EQ(unset, "default");
+}
+
 TEST(TomlReaderTest, MissingFileIsNotFound) {
   auto r = TomlReader::ParseFile("/nonexistent/sigil.toml");
   ASSERT_FALSE(r.ok());

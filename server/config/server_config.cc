@@ -8,17 +8,6 @@
 namespace sigil::server {
 namespace {
 
-template <typename T>
-absl::Status Assign(absl::StatusOr<std::optional<T>> value, T& out) {
-  if (!value.ok()) {
-    return value.status();
-  }
-  if (value->has_value()) {
-    out = **value;
-  }
-  return absl::OkStatus();
-}
-
 absl::Status AssignKeyType(config::TomlReader& r, std::string_view key, KeyType& out) {
   SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> name, r.GetString(key));
   if (!name.has_value()) {
@@ -52,68 +41,72 @@ absl::StatusOr<std::vector<X509NameEntry>> ParseSubject(std::string_view key,
 
 absl::StatusOr<ServerConfig> ReadServerConfig(config::TomlReader& r) {
   ServerConfig c;
-  SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> td, r.GetString("server.trust_domain"));
-  if (td.has_value()) {
-    absl::StatusOr<TrustDomain> parsed = TrustDomain::FromString(*td);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("server.trust_domain: ", parsed.status().message()));
-    }
-    c.trust_domain = *parsed;
-  }
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("server.data_dir"), c.data_dir));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("server.bind_address"), c.bind_address));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("server.admin_socket_path"), c.admin_socket_path));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetTrustDomain("server.trust_domain"), c.trust_domain));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("server.data_dir"), c.data_dir));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("server.bind_address"), c.bind_address));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetString("server.admin_socket_path"), c.admin_socket_path));
   SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> level, r.GetString("server.log_level"));
   if (level.has_value() && !ParseLogLevel(*level, &c.log_level)) {
     return absl::InvalidArgumentError("server.log_level: expected debug, info, warn, error or off");
   }
   std::string format = "text";
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("server.log_format"), format));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("server.log_format"), format));
   if (format != "text" && format != "json") {
     return absl::InvalidArgumentError("server.log_format: expected text or json");
   }
   c.log_json = format == "json";
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetDuration("server.ca_ttl"), c.ca_ttl));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetDuration("server.ca_ttl"), c.ca_ttl));
   SIGIL_RETURN_IF_ERROR(
-      Assign(r.GetDuration("server.default_x509_svid_ttl"), c.default_x509_svid_ttl));
+      config::AssignIfSet(r.GetDuration("server.default_x509_svid_ttl"), c.default_x509_svid_ttl));
   SIGIL_RETURN_IF_ERROR(
-      Assign(r.GetDuration("server.default_jwt_svid_ttl"), c.default_jwt_svid_ttl));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetDuration("server.agent_svid_ttl"), c.agent_svid_ttl));
+      config::AssignIfSet(r.GetDuration("server.default_jwt_svid_ttl"), c.default_jwt_svid_ttl));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetDuration("server.agent_svid_ttl"), c.agent_svid_ttl));
   SIGIL_RETURN_IF_ERROR(AssignKeyType(r, "server.ca_key_type", c.ca_key_type));
   SIGIL_RETURN_IF_ERROR(AssignKeyType(r, "server.jwt_key_type", c.jwt_key_type));
   SIGIL_ASSIGN_OR_RETURN(std::optional<std::string> subject, r.GetString("server.ca_subject"));
   if (subject.has_value()) {
     SIGIL_ASSIGN_OR_RETURN(c.ca_subject, ParseSubject("server.ca_subject", *subject));
   }
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetDuration("server.bundle_refresh_hint"), c.bundle_refresh_hint));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetDuration("server.join_token_ttl"), c.join_token_ttl));
-
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("datastore.type"), c.datastore.type));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("datastore.path"), c.datastore.path));
   SIGIL_RETURN_IF_ERROR(
-      Assign(r.GetString("datastore.connection_string"), c.datastore.connection_string));
+      config::AssignIfSet(r.GetDuration("server.bundle_refresh_hint"), c.bundle_refresh_hint));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetDuration("server.join_token_ttl"), c.join_token_ttl));
 
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("key_manager.type"), c.key_manager.type));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("key_manager.directory"), c.key_manager.directory));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("datastore.type"), c.datastore.type));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("datastore.path"), c.datastore.path));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("datastore.connection_string"),
+                                            c.datastore.connection_string));
+
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("key_manager.type"), c.key_manager.type));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetString("key_manager.directory"), c.key_manager.directory));
 
   // [node_attestor.join_token] may be written out but has no keys: join tokens are always
   // accepted. Asking for the table marks it known; a key inside it is still reported.
   (void)r.HasTable("node_attestor.join_token");
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetString("node_attestor.x509pop.ca_bundle_path"),
-                               c.node_api.x509pop_ca_bundle_path));
+  SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("node_attestor.x509pop.ca_bundle_path"),
+                                            c.node_api.x509pop_ca_bundle_path));
   SIGIL_RETURN_IF_ERROR(
-      Assign(r.GetInt("node_api.attest_rate_limit"), c.node_api.attest_rate_limit));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetInt("node_api.attest_burst"), c.node_api.attest_burst));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetInt("node_api.sign_rate_limit"), c.node_api.sign_rate_limit));
-  SIGIL_RETURN_IF_ERROR(Assign(r.GetInt("node_api.sign_burst"), c.node_api.sign_burst));
+      config::AssignIfSet(r.GetInt("node_api.attest_rate_limit"), c.node_api.attest_rate_limit));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetInt("node_api.attest_burst"), c.node_api.attest_burst));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetInt("node_api.sign_rate_limit"), c.node_api.sign_rate_limit));
+  SIGIL_RETURN_IF_ERROR(
+      config::AssignIfSet(r.GetInt("node_api.sign_burst"), c.node_api.sign_burst));
 
   if (r.HasTable("upstream_authority")) {
     UpstreamAuthorityConfig up;
-    SIGIL_RETURN_IF_ERROR(Assign(r.GetString("upstream_authority.type"), up.type));
-    SIGIL_RETURN_IF_ERROR(Assign(r.GetString("upstream_authority.cert_file"), up.cert_file));
-    SIGIL_RETURN_IF_ERROR(Assign(r.GetString("upstream_authority.key_file"), up.key_file));
-    SIGIL_RETURN_IF_ERROR(Assign(r.GetString("upstream_authority.bundle_file"), up.bundle_file));
+    SIGIL_RETURN_IF_ERROR(config::AssignIfSet(r.GetString("upstream_authority.type"), up.type));
+    SIGIL_RETURN_IF_ERROR(
+        config::AssignIfSet(r.GetString("upstream_authority.cert_file"), up.cert_file));
+    SIGIL_RETURN_IF_ERROR(
+        config::AssignIfSet(r.GetString("upstream_authority.key_file"), up.key_file));
+    SIGIL_RETURN_IF_ERROR(
+        config::AssignIfSet(r.GetString("upstream_authority.bundle_file"), up.bundle_file));
     c.upstream_authority = up;
   }
   SIGIL_RETURN_IF_ERROR(r.CheckAllKeysUsed());
