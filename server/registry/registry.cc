@@ -127,45 +127,50 @@ absl::StatusOr<std::unique_ptr<Registry::Index>> Registry::ReadEverything(int64_
   auto index = std::make_unique<Index>(server_id_);
   index->set_revision(revision);
 
-  std::vector<RegistrationEntry> entries;
-  SIGIL_RETURN_IF_ERROR(ForEachPage<RegistrationEntry>(
-      [&](const PageRequest& page) { return ds.ListEntries(EntryFilter{}, page); }, entries));
+  // Entries go into the new index page by page, and an entry unchanged since the previous
+  // index is shared with it rather than copied (keeping the revision it was stored at, so sync
+  // streams do not resend it): a reload never holds the whole listing twice.
+  PageRequest page{.page_size = kMaxPageSize};
+  for (;;) {
+    SIGIL_ASSIGN_OR_RETURN(Page<RegistrationEntry> listed, ds.ListEntries(EntryFilter{}, page));
+    absl::ReaderMutexLock lock(&mu_);
+    for (RegistrationEntry& entry : listed.items) {
+      std::shared_ptr<const RegistryEntry> old =
+          index_ != nullptr ? index_->FindEntry(entry.entry_id) : nullptr;
+      if (old != nullptr && SameVersion(old->entry, entry)) {
+        index->PutEntry(std::move(old));
+      } else {
+        index->PutEntry(std::make_shared<const RegistryEntry>(
+            RegistryEntry{.entry = std::move(entry), .changed_at = revision}));
+      }
+    }
+    if (listed.next_page_token.empty()) {
+      break;
+    }
+    page.page_token = std::move(listed.next_page_token);
+  }
+
   std::vector<AttestedNode> nodes;
   SIGIL_RETURN_IF_ERROR(ForEachPage<AttestedNode>(
-      [&](const PageRequest& page) { return ds.ListNodes(NodeFilter{}, page); }, nodes));
-  SIGIL_ASSIGN_OR_RETURN(std::vector<BundleRecord> bundles, ds.ListBundles());
-  SIGIL_ASSIGN_OR_RETURN(std::vector<std::string> tainted, ReadTainted(ds));
-
-  // Unchanged records keep the revision they were stored at, so sync streams do not resend
-  // them after a reload.
-  {
-    absl::ReaderMutexLock lock(&mu_);
-    for (RegistrationEntry& entry : entries) {
-      int64_t changed_at = revision;
-      if (index_ != nullptr) {
-        if (auto old = index_->FindEntry(entry.entry_id);
-            old != nullptr && SameVersion(old->entry, entry)) {
-          changed_at = old->changed_at;
-        }
-      }
-      index->PutEntry(std::make_shared<const RegistryEntry>(
-          RegistryEntry{.entry = std::move(entry), .changed_at = changed_at}));
-    }
-    for (BundleRecord& bundle : bundles) {
-      int64_t changed_at = revision;
-      if (index_ != nullptr) {
-        if (auto old = index_->FindBundle(bundle.trust_domain.name());
-            old != nullptr && SameBundle(old->record, bundle)) {
-          changed_at = old->changed_at;
-        }
-      }
-      index->PutBundle(std::make_shared<const RegistryBundle>(
-          RegistryBundle{.record = std::move(bundle), .changed_at = changed_at}));
-    }
-  }
+      [&](const PageRequest& request) { return ds.ListNodes(NodeFilter{}, request); }, nodes));
   for (AttestedNode& node : nodes) {
     index->PutNode(SortedNode(std::move(node)));
   }
+  SIGIL_ASSIGN_OR_RETURN(std::vector<BundleRecord> bundles, ds.ListBundles());
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (BundleRecord& bundle : bundles) {
+      std::shared_ptr<const RegistryBundle> old =
+          index_ != nullptr ? index_->FindBundle(bundle.trust_domain.name()) : nullptr;
+      if (old != nullptr && SameBundle(old->record, bundle)) {
+        index->PutBundle(std::move(old));
+      } else {
+        index->PutBundle(std::make_shared<const RegistryBundle>(
+            RegistryBundle{.record = std::move(bundle), .changed_at = revision}));
+      }
+    }
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::vector<std::string> tainted, ReadTainted(ds));
   index->set_tainted(std::move(tainted));
   return index;
 }

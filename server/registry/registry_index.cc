@@ -12,20 +12,37 @@ bool SubsetOf(const std::vector<Selector>& required, const std::vector<Selector>
   return std::includes(held.begin(), held.end(), required.begin(), required.end());
 }
 
-}  // namespace
-
-void RegistryIndex::AddTo(absl::flat_hash_map<std::string, IdSet>& index, const std::string& key,
-                          const std::string& id) {
-  index[key].insert(id);
+template <typename Value>
+void Insert(absl::flat_hash_set<Value>& set, Value value) {
+  set.insert(std::move(value));
+}
+template <typename Value>
+void Insert(absl::InlinedVector<Value, 1>& list, Value value) {
+  list.push_back(value);
+}
+template <typename Value>
+void Erase(absl::flat_hash_set<Value>& set, const Value& value) {
+  set.erase(value);
+}
+template <typename Value>
+void Erase(absl::InlinedVector<Value, 1>& list, const Value& value) {
+  list.erase(std::remove(list.begin(), list.end(), value), list.end());
 }
 
-void RegistryIndex::RemoveFrom(absl::flat_hash_map<std::string, IdSet>& index,
-                               const std::string& key, const std::string& id) {
+}  // namespace
+
+template <typename Index, typename Value>
+void RegistryIndex::AddTo(Index& index, const std::string& key, Value value) {
+  Insert(index[key], std::move(value));
+}
+
+template <typename Index, typename Value>
+void RegistryIndex::RemoveFrom(Index& index, const std::string& key, Value value) {
   auto it = index.find(key);
   if (it == index.end()) {
     return;
   }
-  it->second.erase(id);
+  Erase(it->second, value);
   if (it->second.empty()) {
     index.erase(it);
   }
@@ -34,14 +51,17 @@ void RegistryIndex::RemoveFrom(absl::flat_hash_map<std::string, IdSet>& index,
 void RegistryIndex::PutEntry(std::shared_ptr<const RegistryEntry> stored) {
   const RegistrationEntry& entry = stored->entry;
   RemoveEntry(entry.entry_id);
-  AddTo(children_, entry.parent_id.str(), entry.entry_id);
-  AddTo(by_spiffe_id_, entry.spiffe_id.str(), entry.entry_id);
+  const RegistryEntry* ptr = stored.get();
+  AddTo(children_, entry.parent_id.str(), ptr);
+  AddTo(by_spiffe_id_, entry.spiffe_id.str(), ptr);
   if (IsNodeAlias(entry)) {
     for (const Selector& s : entry.selectors) {
-      AddTo(aliases_by_selector_, s.ToString(), entry.entry_id);
+      AddTo(aliases_by_selector_, s.ToString(), ptr);
     }
   }
-  entries_[entry.entry_id] = std::move(stored);
+  // The key views the stored entry's own id, which lives exactly as long as the slot.
+  const absl::string_view key(entry.entry_id);
+  entries_.emplace(key, std::move(stored));
 }
 
 void RegistryIndex::RemoveEntry(std::string_view entry_id) {
@@ -52,11 +72,12 @@ void RegistryIndex::RemoveEntry(std::string_view entry_id) {
   const std::shared_ptr<const RegistryEntry> old = std::move(it->second);
   entries_.erase(it);
   const RegistrationEntry& entry = old->entry;
-  RemoveFrom(children_, entry.parent_id.str(), entry.entry_id);
-  RemoveFrom(by_spiffe_id_, entry.spiffe_id.str(), entry.entry_id);
+  const RegistryEntry* ptr = old.get();
+  RemoveFrom(children_, entry.parent_id.str(), ptr);
+  RemoveFrom(by_spiffe_id_, entry.spiffe_id.str(), ptr);
   if (IsNodeAlias(entry)) {
     for (const Selector& s : entry.selectors) {
-      RemoveFrom(aliases_by_selector_, s.ToString(), entry.entry_id);
+      RemoveFrom(aliases_by_selector_, s.ToString(), ptr);
     }
   }
 }
@@ -111,19 +132,15 @@ std::vector<const RegistryEntry*> RegistryIndex::AliasesMatching(
     const std::vector<Selector>& node_selectors) const {
   // Every alias carries at least one selector, so each matching alias is found under one of
   // the node's selectors; the subset check then weeds out partial matches.
-  IdSet seen;
+  EntrySet seen;
   std::vector<const RegistryEntry*> out;
   for (const Selector& s : node_selectors) {
     auto it = aliases_by_selector_.find(s.ToString());
     if (it == aliases_by_selector_.end()) {
       continue;
     }
-    for (const std::string& id : it->second) {
-      if (!seen.insert(id).second) {
-        continue;
-      }
-      const RegistryEntry* alias = entries_.at(id).get();
-      if (SubsetOf(alias->entry.selectors, node_selectors)) {
+    for (const RegistryEntry* alias : it->second) {
+      if (seen.insert(alias).second && SubsetOf(alias->entry.selectors, node_selectors)) {
         out.push_back(alias);
       }
     }
@@ -171,7 +188,7 @@ std::vector<std::shared_ptr<const RegistryEntry>> RegistryIndex::EntriesFor(
   visited_parents.insert(server_id_.str());
 
   std::vector<std::shared_ptr<const RegistryEntry>> out;
-  IdSet included;
+  EntrySet included;
   while (!parents.empty()) {
     const std::string parent = std::move(parents.front());
     parents.pop_front();
@@ -179,12 +196,11 @@ std::vector<std::shared_ptr<const RegistryEntry>> RegistryIndex::EntriesFor(
     if (it == children_.end()) {
       continue;
     }
-    for (const std::string& id : it->second) {
-      if (!included.insert(id).second) {
+    for (const RegistryEntry* child : it->second) {
+      if (!included.insert(child).second) {
         continue;
       }
-      const std::shared_ptr<const RegistryEntry>& child = entries_.at(id);
-      out.push_back(child);
+      out.push_back(entries_.at(child->entry.entry_id));
       if (visited_parents.insert(child->entry.spiffe_id.str()).second) {
         parents.push_back(child->entry.spiffe_id.str());
       }
@@ -210,14 +226,13 @@ bool RegistryIndex::Reaches(const std::string& parent, std::string_view agent_id
     if (it == by_spiffe_id_.end()) {
       continue;
     }
-    for (const std::string& entry_id : it->second) {
-      const RegistrationEntry& named = entries_.at(entry_id)->entry;
-      if (IsNodeAlias(named)) {
-        if (agent_selectors != nullptr && SubsetOf(named.selectors, *agent_selectors)) {
+    for (const RegistryEntry* named : it->second) {
+      if (IsNodeAlias(named->entry)) {
+        if (agent_selectors != nullptr && SubsetOf(named->entry.selectors, *agent_selectors)) {
           return true;
         }
       } else {
-        pending.push_back(named.parent_id.str());
+        pending.push_back(named->entry.parent_id.str());
       }
     }
   }
@@ -247,12 +262,11 @@ void RegistryIndex::CollectAgentsUp(const std::string& parent, IdSet& visited, I
     if (it == by_spiffe_id_.end()) {
       continue;
     }
-    for (const std::string& entry_id : it->second) {
-      const RegistrationEntry& named = entries_.at(entry_id)->entry;
-      if (IsNodeAlias(named)) {
-        AgentsMatching(named.selectors, out);
+    for (const RegistryEntry* named : it->second) {
+      if (IsNodeAlias(named->entry)) {
+        AgentsMatching(named->entry.selectors, out);
       } else {
-        pending.push_back(named.parent_id.str());
+        pending.push_back(named->entry.parent_id.str());
       }
     }
   }

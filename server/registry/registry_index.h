@@ -11,6 +11,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
 
 #include "server/datastore/types.h"
 #include "server/registry/registry.h"
@@ -19,6 +21,10 @@
 namespace sigil::server::registry_internal {
 
 using IdSet = absl::flat_hash_set<std::string>;
+// Entries are immutable and owned by `entries_`, so the secondary indexes hold plain pointers
+// (8 bytes each, where a copy of the id would cost about 80): the registry holds every entry,
+// and memory per entry is what limits how many it can hold.
+using EntrySet = absl::flat_hash_set<const RegistryEntry*>;
 
 class RegistryIndex {
  public:
@@ -69,20 +75,21 @@ class RegistryIndex {
                const std::vector<Selector>* agent_selectors, IdSet& visited) const;
   void CollectAgentsUp(const std::string& parent, IdSet& visited, IdSet& out) const;
 
-  static void AddTo(absl::flat_hash_map<std::string, IdSet>& index, const std::string& key,
-                    const std::string& id);
-  static void RemoveFrom(absl::flat_hash_map<std::string, IdSet>& index, const std::string& key,
-                         const std::string& id);
+  template <typename Index, typename Value>
+  static void AddTo(Index& index, const std::string& key, Value value);
+  template <typename Index, typename Value>
+  static void RemoveFrom(Index& index, const std::string& key, Value value);
 
   const SpiffeId server_id_;
   int64_t revision_ = 0;
-  absl::flat_hash_map<std::string, std::shared_ptr<const RegistryEntry>> entries_;
-  // parent_id → ids of entries with that parent.
-  absl::flat_hash_map<std::string, IdSet> children_;
-  // spiffe_id → ids of entries with that spiffe_id.
-  absl::flat_hash_map<std::string, IdSet> by_spiffe_id_;
-  // "type:value" → ids of node alias entries carrying that selector.
-  absl::flat_hash_map<std::string, IdSet> aliases_by_selector_;
+  // Keyed by a view of the stored entry's own entry_id.
+  absl::flat_hash_map<absl::string_view, std::shared_ptr<const RegistryEntry>> entries_;
+  // parent_id → entries with that parent (an agent may parent thousands).
+  absl::flat_hash_map<std::string, EntrySet> children_;
+  // spiffe_id → entries with that spiffe_id (usually one).
+  absl::flat_hash_map<std::string, absl::InlinedVector<const RegistryEntry*, 1>> by_spiffe_id_;
+  // "type:value" → node alias entries carrying that selector.
+  absl::flat_hash_map<std::string, EntrySet> aliases_by_selector_;
   absl::flat_hash_map<std::string, std::shared_ptr<const AttestedNode>> nodes_;
   // "type:value" → SPIFFE IDs of nodes carrying that selector.
   absl::flat_hash_map<std::string, IdSet> nodes_by_selector_;
