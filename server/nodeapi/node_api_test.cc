@@ -367,6 +367,8 @@ TEST_F(NodeApiTest, ClientWithoutCertificateCanOnlyAttest) {
   EXPECT_EQ(ended->error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// X509-19, SEC-05: a caller's chain is verified only against the bundle of its own trust domain;
+// another trust domain's SVID finds none and is refused.
 TEST_F(NodeApiTest, AgentSvidFromAnotherTrustDomainIsRefused) {
   // A second CA for other.org signs an agent-shaped SVID.
   const std::string other_dir = h().dir() + "/other";
@@ -398,6 +400,7 @@ TEST_F(NodeApiTest, AgentSvidFromAnotherTrustDomainIsRefused) {
   EXPECT_THAT(status.error_message(), HasSubstr("other.org"));
 }
 
+// X509-23: verifying the chain only proves the ID; the agent-ID rule is a separate check.
 TEST_F(NodeApiTest, WorkloadSvidOfOurTrustDomainIsNotAnAgent) {
   PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
   absl::StatusOr<IssuedX509Svid> svid = h().ca().SignX509SvidForKey(
@@ -580,6 +583,8 @@ TEST_F(NodeApiTest, ShutdownEndsOpenSyncStreams) {
 
 // --- Signing ----------------------------------------------------------------------------
 
+// X509-01 (one URI SAN, the entry's ID) and X509-12 (DNS SANs, TTL) on SVIDs issued through the
+// node API; X509-13 path validation of the result against the bundle.
 TEST_F(NodeApiTest, SignX509SvidsReturnsChainsThatVerifyAndRefusesPerItem) {
   TestAgent agent = JoinAgent();
   const std::string web = AddEntry("spiffe://example.org/web", agent.id.str(), {"unix:uid:1"},
@@ -672,6 +677,7 @@ TEST_F(NodeApiTest, SigningIsRecordedInTheIssuanceLedger) {
             Certificate::FromDer(response.results(0).cert_chain(0))->SerialHex());
 }
 
+// JWT-07 (sub is the entry's ID), JWT-08 (aud), JWT-04 (kid found in the bundle), JWT-16 (TTL).
 TEST_F(NodeApiTest, SignJwtSvidForAuthorizedEntry) {
   TestAgent agent = JoinAgent();
   const std::string web = AddEntry("spiffe://example.org/web", agent.id.str(), {"unix:uid:1"},
@@ -693,6 +699,7 @@ TEST_F(NodeApiTest, SignJwtSvidForAuthorizedEntry) {
   EXPECT_NEAR(absl::ToDoubleSeconds(jwt->expires_at - absl::Now()), 120, 5);
 }
 
+// JWT-08: no JWT-SVID without an audience.
 TEST_F(NodeApiTest, SignJwtSvidRefusesMissingAudienceAndForeignEntry) {
   TestAgent agent = JoinAgent();
   const std::string web = AddEntry("spiffe://example.org/web", agent.id.str());
@@ -781,6 +788,7 @@ TEST_F(NodeApiTest, SigningIsRateLimitedPerAgent) {
 
 // --- Server identity --------------------------------------------------------------------
 
+// X509-23 from the agent's side: the server is accepted by its exact SPIFFE ID.
 TEST_F(NodeApiTest, ServerPresentsItsSvidAndAClientExpectingAnotherIdRefusesIt) {
   auto wrong = nodev1::NodeService::NewStub(NodeApiChannel(
       h().port(), h().RootsPem(), "spiffe://example.org/not-the-server", std::nullopt));
@@ -792,6 +800,7 @@ TEST_F(NodeApiTest, ServerPresentsItsSvidAndAClientExpectingAnotherIdRefusesIt) 
             absl::StatusCode::kPermissionDenied);
 }
 
+// SEC-01: the server's private key is in a 0600 file only.
 TEST_F(NodeApiTest, ServerSvidFileIsPrivateAndRotationKeepsServing) {
   ServerSvidRotator& svid = h().server().server_svid();
   struct stat st;
