@@ -216,6 +216,8 @@ absl::Status NodeService::Renew(const AuthenticatedAgent& agent, std::string_vie
   AttestedNode node = *agent.node;
   node.new_serial = leaf.SerialHex();
   node.new_expires_at = leaf.not_after();
+  // The registry's copy does not follow last-seen updates (they append no event).
+  node.last_seen_at = options_.clock();
   SIGIL_RETURN_IF_ERROR(datastore_.UpdateNode(node).status());
   if (absl::Status refreshed = registry_.Refresh(); !refreshed.ok()) {
     SIGIL_LOG(kWarn, "nodeapi.registry_refresh_failed",

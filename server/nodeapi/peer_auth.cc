@@ -69,7 +69,7 @@ absl::StatusOr<AuthenticatedAgent> PeerAuthenticator::AuthenticatePem(std::strin
         absl::StrCat("agent SVID of ", verified->id.str(), " has expired"));
   }
 
-  SIGIL_ASSIGN_OR_RETURN(std::shared_ptr<const AttestedNode> node, CheckNode(*verified));
+  SIGIL_ASSIGN_OR_RETURN(std::shared_ptr<const AttestedNode> node, CheckNode(*verified, now));
   return AuthenticatedAgent{.id = verified->id,
                             .serial = verified->serial,
                             .svid_expires_at = verified->not_after,
@@ -115,7 +115,7 @@ absl::StatusOr<PeerAuthenticator::Verified> PeerAuthenticator::VerifyCertificate
 }
 
 absl::StatusOr<std::shared_ptr<const AttestedNode>> PeerAuthenticator::CheckNode(
-    const Verified& verified) {
+    const Verified& verified, absl::Time now) {
   std::shared_ptr<const AttestedNode> node = registry_.FindNode(verified.id);
   if (node == nullptr) {
     return absl::PermissionDeniedError(
@@ -139,6 +139,8 @@ absl::StatusOr<std::shared_ptr<const AttestedNode>> PeerAuthenticator::CheckNode
   promoted.expires_at = promoted.new_expires_at;
   promoted.new_serial.clear();
   promoted.new_expires_at = absl::Time();
+  // The registry's copy does not follow last-seen updates (they append no event).
+  promoted.last_seen_at = now;
   absl::StatusOr<AttestedNode> stored = datastore_.UpdateNode(promoted);
   if (!stored.ok()) {
     // The call may proceed: the serial is one we issued. The promotion is retried next call.

@@ -85,7 +85,8 @@ class PeerAuthenticator {
                                              const TrustBundle& bundle, absl::Time now) const;
   std::optional<Verified> Lookup(std::string_view leaf_pem, uint64_t bundle_sequence);
   void Remember(std::string_view leaf_pem, const Verified& verified);
-  absl::StatusOr<std::shared_ptr<const AttestedNode>> CheckNode(const Verified& verified);
+  absl::StatusOr<std::shared_ptr<const AttestedNode>> CheckNode(const Verified& verified,
+                                                                absl::Time now);
 
   const TrustDomain trust_domain_;
   const BundleSource bundle_;
