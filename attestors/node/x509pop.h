@@ -70,6 +70,9 @@ absl::StatusOr<std::string> AnswerX509PopChallenge(const PrivateKey& key,
 // malformed certificates (the message names `path`).
 absl::StatusOr<std::vector<Certificate>> LoadX509PopCaBundle(const std::string& path);
 
+// Limitation: the CA certificates are read once, when the server starts (replacing the file
+// takes a restart), and revocation (CRLs, OCSP) is not checked, so a revoked node certificate
+// attests until it expires.
 class X509PopAttestor final : public NodeAttestor {
  public:
   // `ca_certificates` are the trust anchors (at least one). kInvalidArgument when empty;

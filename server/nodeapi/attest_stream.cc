@@ -23,6 +23,10 @@ using nodeapi_internal::ToGrpc;
 // More rounds than any attestor needs means a confused or hostile agent.
 constexpr int kMaxChallengeRounds = 4;
 
+// Limitation: the server sets no deadline of its own on an attestation waiting for an answer;
+// an agent that never answers holds one of kMaxConcurrentAttestations slots until its
+// connection drops (keepalive notices a vanished peer within about 80 s).
+
 }  // namespace
 
 class AttestStream final

@@ -78,6 +78,9 @@ absl::StatusOr<std::unique_ptr<NodeApiServer>> NodeApiServer::Start(NodeApiServe
   // present their SVID, but verified per call against the live bundle rather than by TLS,
   // whose trust store could not follow CA rotation. The handshake still proves the client
   // holds the certificate's key.
+  // Limitation: the SVID names no DNS host, so gRPC logs "No match found for server name" at
+  // error level for every connection whose TLS server-name indication is a host name or an
+  // address; the handshake goes on with this certificate all the same.
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       server->svid_->path(), server->svid_->path(), options.certificate_refresh_seconds);
   grpc::experimental::TlsServerCredentialsOptions tls(provider);

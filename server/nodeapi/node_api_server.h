@@ -23,6 +23,8 @@ namespace sigil::server {
 // Largest message the node API accepts (a batch of 1,000 signing requests is about 100 KiB).
 inline constexpr int kNodeApiMaxReceiveBytes = 4 << 20;
 // Largest message it sends: a full sync of many entries. Agents must accept as much.
+// Limitation: a full sync is one message, never split, so an agent authorized for more entries
+// than fit in 64 MiB (several hundred thousand) cannot sync.
 inline constexpr int kNodeApiMaxSendBytes = 64 << 20;
 
 struct NodeApiServerOptions {

@@ -26,6 +26,9 @@
 
 namespace sigil::server {
 
+// Limitation: an entry that reaches its expires_at stays in the agent's set until something
+// else changes it (the server signs nothing for it any more); agents drop expired entries.
+
 // What one agent holds, as far as the server knows.
 struct SentState {
   // Revision of the last update sent; -1 before the first.
