@@ -27,7 +27,8 @@
 namespace sigil::server {
 
 // Limitation: an entry that reaches its expires_at stays in the agent's set until something
-// else changes it (the server signs nothing for it any more); agents drop expired entries.
+// else changes it (the server signs nothing for it any more); agents are expected to drop
+// entries past their expires_at themselves.
 
 // What one agent holds, as far as the server knows.
 struct SentState {
