@@ -164,7 +164,7 @@ void BM_VerifyX509Svid(benchmark::State& state) {
   const Pki pki(CurveArg(state));
   const std::vector<Certificate> chain = {
       Must(Must(pki.issuer.SignSvid(pki.params, pki.leaf_key.public_key(), kNow)).ToCertificate())};
-  TrustBundle bundle(pki.issuer.trust_domain());
+  TrustBundle bundle(*pki.issuer.trust_domain());
   bundle.AddX509Authority(pki.root);
   BundleSet bundles;
   bundles.Put(std::move(bundle));
